@@ -58,7 +58,10 @@ describe('chat codecs', () => {
 
   it('rejects a string field that runs past the end of its frame, instead of shortening it', () => {
     // msg claims 5 bytes, the frame holds 2 of them
-    expectInvalid('04' + '1a05' + '6869', 'not a valid ChatMessage: index out of range');
+    expectInvalid(
+      '04' + '1a05' + '6869',
+      'not a valid ChatMessage: a field runs past the end of the frame',
+    );
   });
 
   it('rejects a string field that is not valid UTF-8', () => {
@@ -66,7 +69,10 @@ describe('chat codecs', () => {
   });
 
   it('rejects a varint field cut off at the end of its frame', () => {
-    expectInvalid('02' + '08' + '80', 'not a valid ChatMessage: index out of range');
+    expectInvalid(
+      '02' + '08' + '80',
+      'not a valid ChatMessage: a field runs past the end of the frame',
+    );
   });
 
   it('rejects field number 0 and the wire types that do not exist', () => {

@@ -18,10 +18,14 @@ function decodeFrame<Message>(type: MessageType<Message>, name: string, frame: B
   try {
     return type.decode(frame);
   } catch (error) {
-    throw new ProtocolError(
-      'INVALID_MESSAGE',
-      `not a valid ${name}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    // protobufjs reports a field that runs past the end of the frame as a RangeError.
+    const reason =
+      error instanceof RangeError
+        ? 'a field runs past the end of the frame'
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    throw new ProtocolError('INVALID_MESSAGE', `not a valid ${name}: ${reason}`);
   }
 }
 

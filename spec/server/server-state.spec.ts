@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { map, scan } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { ServerEvent } from '../../src/server/server-events';
+import { foldEvent, initialServerState } from '../../src/server/server-state';
+
+const connected = (id: bigint): ServerEvent => ({
+  type: 'connected',
+  id,
+  remoteAddress: `10.0.0.${id}:1`,
+  at: 0,
+});
+const disconnected = (id: bigint): ServerEvent => ({ type: 'disconnected', id, reason: 'test' });
+
+describe('server state', () => {
+  const scheduler = () =>
+    new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
+
+  it('counts users as a scan over connects and disconnects', () => {
+    scheduler().run(({ hot, expectObservable }) => {
+      const events = hot('-a-b-A-r-c-B-C-', {
+        a: connected(1n),
+        b: connected(2n),
+        c: connected(3n),
+        A: disconnected(1n),
+        B: disconnected(2n),
+        C: disconnected(3n),
+        r: { type: 'refused', remoteAddress: 'x', reason: 'full' } satisfies ServerEvent,
+      });
+      const usersNow = events.pipe(
+        scan(foldEvent, initialServerState(0)),
+        map((state) => state.stats.usersNow),
+      );
+      expectObservable(usersNow).toBe('-1-2-1-1-2-1-0-', { 0: 0, 1: 1, 2: 2 });
+    });
+  });
+
+  it('keeps peak users, totals, refusals, traffic and the table of who is connected', () => {
+    const events: ServerEvent[] = [
+      connected(1n),
+      connected(2n),
+      { type: 'traffic', id: 1n, framesIn: 3, framesOut: 4 },
+      { type: 'traffic', id: 2n, framesIn: 0, framesOut: 1 },
+      { type: 'protocol-error', id: 2n, message: 'bad' },
+      disconnected(2n),
+      { type: 'refused', remoteAddress: 'x', reason: 'full' },
+      connected(3n),
+    ];
+    const state = events.reduce(foldEvent, initialServerState(0));
+    expect(state.stats).to.deep.equal({
+      startedAt: 0,
+      usersNow: 2,
+      peakUsers: 2,
+      totalConnections: 3,
+      refused: 1,
+      framesIn: 3,
+      framesOut: 5,
+      protocolErrors: 1,
+    });
+    expect(state.lastId).to.equal(3n);
+    expect([...state.users.keys()]).to.deep.equal([1n, 3n]);
+    expect(state.users.get(1n)).to.include({ framesIn: 3, framesOut: 4 });
+  });
+});

@@ -1,0 +1,107 @@
+import { createInterface } from 'node:readline';
+import {
+  catchError,
+  concatMap,
+  concatWith,
+  defer,
+  filter,
+  fromEvent,
+  ignoreElements,
+  Observable,
+  switchMap,
+  takeUntil,
+  tap,
+  throwError,
+} from 'rxjs';
+import { ClientError } from '../client/client-error';
+import { ClientEffect } from '../client/conversation';
+import { Codec } from '../protocol/codec';
+import { decodeWith } from '../protocol/decode-with';
+import { connect, formatAddress } from '../transport/tcp';
+import { Transport } from '../transport/transport';
+import { describeNetworkError, exitWith } from './program';
+
+/** Standard input's lines; reading starts at subscription, so nothing is read before it is wanted. */
+export function stdinLines(): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    const readline = createInterface({ input: process.stdin, terminal: false });
+    const subscription = fromEvent(readline, 'line', (line: string) => line)
+      .pipe(takeUntil(fromEvent(readline, 'close')))
+      .subscribe(subscriber);
+    return () => {
+      subscription.unsubscribe();
+      readline.close();
+    };
+  });
+}
+
+export interface ClientProgram<Send, Receive> {
+  readonly host: string;
+  readonly port: number;
+  readonly outgoing: Codec<Send>;
+  readonly incoming: Codec<Receive>;
+  readonly conversation: (
+    reply$: Observable<Receive>,
+    line$: Observable<string>,
+  ) => Observable<ClientEffect<Send>>;
+}
+
+type Output<Send> = Exclude<ClientEffect<Send>, { type: 'send' }>;
+
+/** The conversation over one connection: sends its messages, emits what to print, and completes once the connection has closed. */
+function talk<Send, Receive>(
+  transport: Transport,
+  program: ClientProgram<Send, Receive>,
+): Observable<Output<Send>> {
+  const reply$ = transport.chunks.pipe(
+    decodeWith(program.incoming),
+    concatMap((batch) => batch),
+  );
+  return program.conversation(reply$, stdinLines()).pipe(
+    tap({
+      next: (effect) => {
+        if (effect.type === 'send') transport.write(program.outgoing.encode([effect.message]));
+      },
+      error: () => transport.destroy(),
+    }),
+    filter((effect): effect is Output<Send> => effect.type !== 'send'),
+    concatWith(
+      defer(() => {
+        transport.end();
+        return transport.closed.pipe(ignoreElements());
+      }),
+    ),
+  );
+}
+
+function describeFailure(error: unknown): string {
+  return error instanceof ClientError
+    ? error.message
+    : `lost the connection to the server: ${describeNetworkError(error)}`;
+}
+
+/**
+ * Runs a client from the command line: connects, then plays the conversation between stdin and
+ * the server: replies on stdout, status lines on stderr. It exits 0 when the conversation is
+ * over, and 1 with a one-line reason when it fails.
+ */
+export function runClient<Send, Receive>(program: ClientProgram<Send, Receive>): void {
+  const where = formatAddress(program.host, program.port);
+  connect(program.host, program.port)
+    .pipe(
+      catchError((error: unknown) =>
+        throwError(
+          () => new ClientError(`cannot connect to ${where}: ${describeNetworkError(error)}`),
+        ),
+      ),
+      switchMap((transport) => talk(transport, program)),
+    )
+    .subscribe({
+      next: (output) => {
+        if (output.type === 'print') process.stdout.write(`${output.text}\n`);
+        else process.stderr.write(`${output.text}\n`);
+      },
+      error: (error: unknown) => exitWith(1, describeFailure(error)),
+      complete: () => exitWith(0),
+    });
+}

@@ -1,0 +1,28 @@
+import Long from 'long';
+import { converse } from '../../client/conversation';
+import { CHAT_END_LINE } from '../../client/chat-client';
+import { runClient } from '../../cli/client-program';
+import { flag, parseFlags } from '../../cli/flags';
+import { runProgram } from '../../cli/program';
+import { chatMessageCodec } from '../../protocol/chat-codec';
+
+/** Assignment 2, exercise 2's client: each line as a ChatMessage; prints each echo's text. */
+runProgram('npm run a2:ex2:client -- [--host H] [--port P] [--to ID]', () => {
+  const flags = parseFlags(process.argv.slice(2), {
+    host: flag.host(),
+    port: flag.port(),
+    to: flag.int64(Long.ZERO),
+  });
+  runClient({
+    ...flags,
+    outgoing: chatMessageCodec(),
+    incoming: chatMessageCodec(),
+    conversation: (echo$, line$) =>
+      converse(line$, echo$, {
+        message: (msg) => ({ from: Long.ZERO, to: flags.to, msg }),
+        answers: () => true,
+        render: (echo) => echo.msg,
+        endLine: CHAT_END_LINE,
+      }),
+  });
+});

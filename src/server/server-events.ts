@@ -1,0 +1,47 @@
+import { UserId } from './service';
+
+/** Everything that happens to a server, in order: its log, and the source of its state. */
+export type ServerEvent =
+  | { readonly type: 'listening'; readonly address: string }
+  | {
+      readonly type: 'connected';
+      readonly id: UserId;
+      readonly remoteAddress: string;
+      readonly at: number;
+    }
+  | { readonly type: 'refused'; readonly remoteAddress: string; readonly reason: string }
+  | {
+      readonly type: 'traffic';
+      readonly id: UserId;
+      readonly framesIn: number;
+      readonly framesOut: number;
+    }
+  | { readonly type: 'protocol-error'; readonly id: UserId; readonly message: string }
+  | { readonly type: 'disconnected'; readonly id: UserId; readonly reason: string }
+  | { readonly type: 'shutting-down' };
+
+/** What the operator asks the server to do. */
+export type ServerControl =
+  | { readonly type: 'kick'; readonly id: UserId }
+  | { readonly type: 'broadcast'; readonly text: string }
+  | { readonly type: 'shutdown' };
+
+/** The event's line in the server's log, or undefined for events too frequent to log. */
+export function logLine(event: ServerEvent): string | undefined {
+  switch (event.type) {
+    case 'listening':
+      return `listening on ${event.address}`;
+    case 'connected':
+      return `user ${event.id} connected from ${event.remoteAddress}`;
+    case 'refused':
+      return `refused a connection from ${event.remoteAddress}: ${event.reason}`;
+    case 'protocol-error':
+      return `protocol error from user ${event.id}: ${event.message}`;
+    case 'disconnected':
+      return `user ${event.id} disconnected: ${event.reason}`;
+    case 'shutting-down':
+      return 'shutting down';
+    case 'traffic':
+      return undefined;
+  }
+}

@@ -1,0 +1,120 @@
+import { ServerEvent } from './server-events';
+import { UserId } from './service';
+
+export interface UserRecord {
+  readonly id: UserId;
+  readonly remoteAddress: string;
+  readonly connectedAt: number;
+  framesIn: number;
+  framesOut: number;
+}
+
+export interface ServerStats {
+  readonly startedAt: number;
+  /** Users connected now: +1 at each connect, -1 at each disconnect. */
+  readonly usersNow: number;
+  readonly peakUsers: number;
+  readonly totalConnections: number;
+  readonly refused: number;
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly protocolErrors: number;
+}
+
+export interface ServerState {
+  readonly stats: ServerStats;
+  /** The id of the last user accepted: the next one gets the id after it. */
+  readonly lastId: UserId;
+  readonly shuttingDown: boolean;
+  readonly users: ReadonlyMap<UserId, Readonly<UserRecord>>;
+}
+
+export function initialServerState(startedAt: number): ServerState {
+  return {
+    stats: {
+      startedAt,
+      usersNow: 0,
+      peakUsers: 0,
+      totalConnections: 0,
+      refused: 0,
+      framesIn: 0,
+      framesOut: 0,
+      protocolErrors: 0,
+    },
+    lastId: 0n,
+    shuttingDown: false,
+    users: new Map(),
+  };
+}
+
+function tally(stats: ServerStats, event: ServerEvent): ServerStats {
+  switch (event.type) {
+    case 'connected': {
+      const usersNow = stats.usersNow + 1;
+      return {
+        ...stats,
+        usersNow,
+        peakUsers: Math.max(stats.peakUsers, usersNow),
+        totalConnections: stats.totalConnections + 1,
+      };
+    }
+    case 'disconnected':
+      return { ...stats, usersNow: stats.usersNow - 1 };
+    case 'refused':
+      return { ...stats, refused: stats.refused + 1 };
+    case 'traffic':
+      return {
+        ...stats,
+        framesIn: stats.framesIn + event.framesIn,
+        framesOut: stats.framesOut + event.framesOut,
+      };
+    case 'protocol-error':
+      return { ...stats, protocolErrors: stats.protocolErrors + 1 };
+    case 'listening':
+    case 'shutting-down':
+      return stats;
+  }
+}
+
+/** Keeps the table of connected users; it changes in place, as copying it per event would cost O(users). */
+function updateUsers(users: Map<UserId, UserRecord>, event: ServerEvent): void {
+  switch (event.type) {
+    case 'connected':
+      users.set(event.id, {
+        id: event.id,
+        remoteAddress: event.remoteAddress,
+        connectedAt: event.at,
+        framesIn: 0,
+        framesOut: 0,
+      });
+      return;
+    case 'disconnected':
+      users.delete(event.id);
+      return;
+    case 'traffic': {
+      const user = users.get(event.id);
+      if (user) {
+        user.framesIn += event.framesIn;
+        user.framesOut += event.framesOut;
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/**
+ * Folds one event into the state: the reducer of the server's `scan`. The counters are new
+ * values each time; the users table is the one map of the scan that folds it, updated in place,
+ * so a state must come from `initialServerState` and belong to one scan.
+ */
+export function foldEvent(state: ServerState, event: ServerEvent): ServerState {
+  updateUsers(state.users as Map<UserId, UserRecord>, event);
+  return {
+    stats: tally(state.stats, event),
+    lastId: event.type === 'connected' ? event.id : state.lastId,
+    shuttingDown: state.shuttingDown || event.type === 'shutting-down',
+    users: state.users,
+  };
+}

@@ -1,0 +1,145 @@
+import {
+  catchError,
+  concat,
+  defer,
+  EMPTY,
+  filter,
+  ignoreElements,
+  map,
+  merge,
+  mergeMap,
+  Observable,
+  of,
+  scan,
+  share,
+  take,
+  takeUntil,
+  tap,
+} from 'rxjs';
+import { ListenerEvent } from '../transport/tcp';
+import { Transport } from '../transport/transport';
+import { serveConnection } from './connection';
+import { ServerControl, ServerEvent } from './server-events';
+import { foldEvent, initialServerState, ServerState } from './server-state';
+import { Service, UserId } from './service';
+
+export interface ServerOptions {
+  /** Users served at once; one more is refused. */
+  readonly maxClients: number;
+}
+
+/** An event and the server's state just after it. */
+export interface ServerUpdate {
+  readonly event: ServerEvent;
+  readonly state: ServerState;
+}
+
+type ControlOf<Type extends ServerControl['type']> = Extract<ServerControl, { type: Type }>;
+const isControl =
+  <Type extends ServerControl['type']>(type: Type) =>
+  (control: ServerControl): control is ControlOf<Type> =>
+    control.type === type;
+
+/**
+ * A server as a stream: it accepts connections from `listener$`, serves each with `service`,
+ * obeys `control$`, and emits every event with the state it leads to. A `shutdown` control stops
+ * accepting and closes every connection gracefully; the stream completes once all are closed.
+ */
+export function runServer<In, Out>(
+  listener$: Observable<ListenerEvent>,
+  control$: Observable<ServerControl>,
+  service: Service<In, Out>,
+  options: ServerOptions,
+  clock: () => number = Date.now,
+): Observable<ServerUpdate> {
+  return defer(() => {
+    let state = initialServerState(clock());
+    const controls$ = control$.pipe(share());
+    const shutdown$ = controls$.pipe(filter(isControl('shutdown')), take(1), share());
+    const announcements$ = controls$.pipe(
+      filter(isControl('broadcast')),
+      map((control) => [service.announcement(control.text)]),
+      share(),
+    );
+    const kicked$ = (id: UserId) =>
+      controls$.pipe(
+        filter(isControl('kick')),
+        filter((control) => control.id === id),
+        map(() => 'kicked by the operator'),
+      );
+
+    const refuse = (transport: Transport, reason: string): Observable<ServerEvent> =>
+      defer(() => {
+        transport.write(service.outgoing.encode(service.refusal));
+        transport.end();
+        const refused: ServerEvent = {
+          type: 'refused',
+          remoteAddress: transport.remoteAddress,
+          reason,
+        };
+        // Reading on lets the socket see the client's close; what it sends is dropped.
+        return concat(
+          of(refused),
+          transport.chunks.pipe(
+            ignoreElements(),
+            catchError(() => EMPTY),
+          ),
+        );
+      });
+
+    const serve = (transport: Transport, id: UserId): Observable<ServerEvent> =>
+      concat(
+        of<ServerEvent>({
+          type: 'connected',
+          id,
+          remoteAddress: transport.remoteAddress,
+          at: clock(),
+        }),
+        serveConnection(transport, service, id, {
+          push$: announcements$,
+          stop$: merge(kicked$(id), shutdown$.pipe(map(() => 'server shutting down'))),
+        }).pipe(
+          map((event): ServerEvent => {
+            switch (event.type) {
+              case 'closed':
+                return { type: 'disconnected', id, reason: event.reason };
+              case 'traffic':
+              case 'protocol-error':
+                return { ...event, id };
+            }
+          }),
+        ),
+      );
+
+    const admit = (transport: Transport): Observable<ServerEvent> => {
+      if (state.shuttingDown) return refuse(transport, 'the server is shutting down');
+      if (state.stats.usersNow >= options.maxClients) {
+        return refuse(transport, `the server is full (${options.maxClients} users)`);
+      }
+      return serve(transport, state.lastId + 1n);
+    };
+
+    const event$ = merge(
+      listener$.pipe(
+        takeUntil(shutdown$),
+        mergeMap((event): Observable<ServerEvent> =>
+          event.type === 'listening'
+            ? of({ type: 'listening', address: event.address })
+            : admit(event.transport),
+        ),
+      ),
+      shutdown$.pipe(map((): ServerEvent => ({ type: 'shutting-down' }))),
+    );
+    return event$.pipe(
+      scan<ServerEvent, ServerUpdate, Pick<ServerUpdate, 'state'>>(
+        (previous, event) => ({
+          event,
+          state: foldEvent(previous.state, event),
+        }),
+        { state },
+      ),
+      // Admission reads the latest state: who is connected, the last id, whether shutting down.
+      tap((update) => (state = update.state)),
+    );
+  });
+}

@@ -1,0 +1,157 @@
+import { Observable, ReplaySubject, Subscriber } from 'rxjs';
+import { Transport, TransportError } from './transport';
+
+/** The part of `net.Socket` a transport uses; tests pass a fake. */
+export interface SocketLike {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  write(bytes: Uint8Array): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+  off(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  off(event: 'end', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'drain', listener: () => void): unknown;
+}
+
+export interface TransportOptions {
+  /** How long `end()` waits for the peer to take what is queued before destroying the socket. */
+  readonly closeGraceMs: number;
+  /** Bytes queued for a peer that does not read, past which it is cut off as a slow consumer. */
+  readonly maxQueuedBytes: number;
+}
+
+export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
+  closeGraceMs: 1000,
+  maxQueuedBytes: 1024 * 1024,
+};
+
+/**
+ * Adapts a socket to a Transport. It listens to `error` and `close` from the start, so an error
+ * never goes unheard, and removes each of its listeners, by name, when the socket closes.
+ */
+export class SocketTransport implements Transport {
+  readonly remoteAddress: string;
+  readonly chunks: Observable<Buffer>;
+  readonly closed: Observable<void>;
+
+  private reader: Subscriber<Buffer> | undefined;
+  /** How the input ended before anyone read it: completed (null) or failed (the error). */
+  private inputEnd: Error | null | undefined;
+  private readonly closedSubject = new ReplaySubject<void>(1);
+  private waitingForDrain = false;
+  private ending = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: SocketLike,
+    private readonly options: TransportOptions = DEFAULT_TRANSPORT_OPTIONS,
+  ) {
+    this.remoteAddress = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
+    this.closed = this.closedSubject.asObservable();
+    this.chunks = new Observable<Buffer>((subscriber) => this.startReading(subscriber));
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.ending || this.socket.destroyed) return;
+    if (!this.socket.write(bytes) && !this.waitingForDrain) {
+      this.waitingForDrain = true;
+      this.socket.pause();
+      this.socket.once('drain', this.onDrain);
+    }
+    if (this.socket.writableLength > this.options.maxQueuedBytes) {
+      this.fail(
+        new TransportError(
+          'SLOW_CONSUMER',
+          `slow consumer: over ${this.options.maxQueuedBytes} bytes waiting to be sent`,
+        ),
+      );
+    }
+  }
+
+  end(): void {
+    if (this.ending || this.socket.destroyed) return;
+    this.ending = true;
+    this.socket.end();
+    this.graceTimer = setTimeout(() => this.socket.destroy(), this.options.closeGraceMs);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private startReading(subscriber: Subscriber<Buffer>): () => void {
+    if (this.reader) {
+      subscriber.error(new Error('a transport is read by one subscriber'));
+      return () => undefined;
+    }
+    if (this.inputEnd !== undefined) {
+      if (this.inputEnd) subscriber.error(this.inputEnd);
+      else subscriber.complete();
+      return () => undefined;
+    }
+    this.reader = subscriber;
+    this.socket.on('data', this.onData);
+    return () => {
+      this.socket.off('data', this.onData);
+      this.reader = undefined;
+    };
+  }
+
+  private fail(error: Error): void {
+    this.finishInput(error);
+    this.socket.destroy();
+  }
+
+  /** Records how the input ended, once, and tells the reader. */
+  private finishInput(error: Error | null): void {
+    if (this.inputEnd !== undefined) return;
+    this.inputEnd = error;
+    const reader = this.reader;
+    if (!reader) return;
+    if (error) reader.error(error);
+    else reader.complete();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.reader?.next(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    this.finishInput(null);
+  };
+
+  private readonly onError = (error: Error): void => {
+    this.finishInput(error);
+  };
+
+  private readonly onDrain = (): void => {
+    this.waitingForDrain = false;
+    this.socket.resume();
+  };
+
+  private readonly onClose = (): void => {
+    clearTimeout(this.graceTimer);
+    this.finishInput(null);
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('error', this.onError);
+    this.socket.off('close', this.onClose);
+    this.socket.off('drain', this.onDrain);
+    this.closedSubject.next();
+    this.closedSubject.complete();
+  };
+}

@@ -1,0 +1,77 @@
+import { AddressInfo, createConnection, createServer, Socket } from 'node:net';
+import { Observable } from 'rxjs';
+import { SocketTransport, TransportOptions } from './socket-transport';
+import { Transport } from './transport';
+
+export type ListenerEvent =
+  | { readonly type: 'listening'; readonly address: string }
+  | { readonly type: 'connection'; readonly transport: Transport };
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function configure(socket: Socket): Socket {
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/**
+ * A TCP listener as a stream: one `listening` event with the real address, then one
+ * `connection` per accepted socket. Unsubscribing stops accepting; accepted connections live on.
+ * It errors when it cannot listen (for example, the port is taken).
+ */
+export function listen(
+  host: string,
+  port: number,
+  transportOptions?: TransportOptions,
+): Observable<ListenerEvent> {
+  return new Observable<ListenerEvent>((subscriber) => {
+    // Half-open: a client may end its side and still wait for its replies.
+    const server = createServer({ allowHalfOpen: true });
+    const onConnection = (socket: Socket) =>
+      subscriber.next({
+        type: 'connection',
+        transport: new SocketTransport(configure(socket), transportOptions),
+      });
+    const onError = (error: Error) => subscriber.error(error);
+    server.on('connection', onConnection);
+    server.on('error', onError);
+    server.listen(port, host, () => {
+      const { address, port: boundPort } = server.address() as AddressInfo;
+      subscriber.next({ type: 'listening', address: formatAddress(address, boundPort) });
+    });
+    return () => {
+      server.off('connection', onConnection);
+      server.off('error', onError);
+      server.close();
+    };
+  });
+}
+
+/** Connects to a TCP server: emits the connection's transport once, or errors. */
+export function connect(
+  host: string,
+  port: number,
+  transportOptions?: TransportOptions,
+): Observable<Transport> {
+  return new Observable<Transport>((subscriber) => {
+    const socket = createConnection({ host, port, allowHalfOpen: true });
+    const onConnect = () => {
+      socket.off('error', onError);
+      subscriber.next(new SocketTransport(configure(socket), transportOptions));
+      subscriber.complete();
+    };
+    const onError = (error: Error) => subscriber.error(error);
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    return () => {
+      socket.off('connect', onConnect);
+      if (!subscriber.closed) {
+        socket.off('error', onError);
+        socket.destroy();
+      }
+    };
+  });
+}
