@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TestScheduler } from 'rxjs/testing';
+import { testScheduler } from '../support/marbles';
 import { map } from 'rxjs';
 import { chatSession } from '../../src/server/chat-service';
 import { chat, plainFrame } from '../support/frames';
@@ -9,7 +9,7 @@ describe('chatSession', () => {
     new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
 
   it('sends the handshake first, then echoes every batch in order with `from` set to the user', () => {
-    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold('--a---b--|', {
         a: [chat(99, 5, 'one'), chat(0, -1, 'two')],
         b: [chat(-7, '9223372036854775807', '')],
@@ -28,7 +28,7 @@ describe('chatSession', () => {
   });
 
   it('ends when the user ends its input, and stops listening when unsubscribed', () => {
-    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold('----a', { a: [chat(1, 1, 'late')] });
       expectObservable(chatSession(1n, input).pipe(map((b) => b.length)), '^--!').toBe('1--', {
         1: 1,

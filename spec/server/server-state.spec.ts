@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { map, scan } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
+import { testScheduler } from '../support/marbles';
 import { ServerEvent } from '../../src/server/server-events';
 import { foldEvent, initialServerState } from '../../src/server/server-state';
 
@@ -17,7 +17,7 @@ describe('server state', () => {
     new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
 
   it('counts users as a scan over connects and disconnects', () => {
-    scheduler().run(({ hot, expectObservable }) => {
+    testScheduler().run(({ hot, expectObservable }) => {
       const events = hot('-a-b-A-r-c-B-C-', {
         a: connected(1n),
         b: connected(2n),
