@@ -1,13 +1,9 @@
-import { expect } from 'chai';
 import { testScheduler } from '../support/marbles';
 import { map } from 'rxjs';
 import { chatSession } from '../../src/server/chat-service';
 import { chat, plainFrame } from '../support/frames';
 
 describe('chatSession', () => {
-  const scheduler = () =>
-    new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
-
   it('sends the handshake first, then echoes every batch in order with `from` set to the user', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold('--a---b--|', {

@@ -1,4 +1,3 @@
-import { expect } from 'chai';
 import { testScheduler } from '../support/marbles';
 import { echoUntilEnd } from '../../src/server/echo-services';
 

@@ -13,9 +13,6 @@ const connected = (id: bigint): ServerEvent => ({
 const disconnected = (id: bigint): ServerEvent => ({ type: 'disconnected', id, reason: 'test' });
 
 describe('server state', () => {
-  const scheduler = () =>
-    new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
-
   it('counts users as a scan over connects and disconnects', () => {
     testScheduler().run(({ hot, expectObservable }) => {
       const events = hot('-a-b-A-r-c-B-C-', {
