@@ -1,49 +1,38 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { connect, Socket } from 'node:net';
 import { chatMessageCodec, serverFrameCodec } from '../../src/protocol/chat-codec';
-import { ChatMessage } from '../../src/protocol/messages';
+import { Decoder } from '../../src/protocol/codec';
+import { lineCodec } from '../../src/protocol/line-codec';
+import { ChatMessage, ServerFrame } from '../../src/protocol/messages';
 import { PlainFrame, plainFrame } from './frames';
-import { EventEmitter } from 'node:events';
 
-/** A raw protobuf client over real TCP, for end-to-end tests: it keeps every frame it receives. */
-export class TestClient {
-  readonly frames: PlainFrame[] = [];
+/** A client over real TCP for end-to-end tests: it keeps everything it receives, decoded. */
+class TestPeer<T> {
+  readonly frames: T[] = [];
   readonly closed: Promise<void>;
   private readonly arrived = new EventEmitter();
 
-  private constructor(readonly socket: Socket) {
-    const decoder = serverFrameCodec(1 << 24).decoder();
+  protected constructor(
+    readonly socket: Socket,
+    decoder: Decoder<T>,
+  ) {
     socket.on('data', (chunk) => {
-      this.frames.push(...decoder.push(chunk).map(plainFrame));
+      this.frames.push(...decoder.push(chunk));
       this.arrived.emit('frame');
     });
     socket.on('error', () => undefined);
     this.closed = once(socket, 'close').then(() => undefined);
   }
 
-  static async connect(port: number): Promise<TestClient> {
+  protected static async open(port: number): Promise<Socket> {
     const socket = connect(port, '127.0.0.1');
     await once(socket, 'connect');
-    return new TestClient(socket);
-  }
-
-  /** Connects and waits for the handshake: the client's id. */
-  static async join(port: number): Promise<{ client: TestClient; id: string }> {
-    const client = await TestClient.connect(port);
-    const [first] = await client.received(1);
-    if (!first || !('handshake' in first))
-      throw new Error(`no handshake: ${JSON.stringify(first)}`);
-    return { client, id: first.handshake };
-  }
-
-  send(...messages: ChatMessage[]): void {
-    this.socket.write(chatMessageCodec().encode(messages));
+    return socket;
   }
 
   /** The first `count` frames, once they have all arrived. */
-  async received(count: number): Promise<PlainFrame[]> {
+  async received(count: number): Promise<T[]> {
     while (this.frames.length < count) {
-      if (this.socket.destroyed && this.socket.readableEnded) break;
       await Promise.race([once(this.arrived, 'frame'), this.closed]);
       if (this.socket.closed && this.frames.length < count) {
         throw new Error(`connection closed after ${this.frames.length} of ${count} frames`);
@@ -61,5 +50,43 @@ export class TestClient {
   /** Resets the connection (RST), as a crashed client would. */
   reset(): void {
     this.socket.resetAndDestroy();
+  }
+}
+
+/** A raw protobuf chat client. */
+export class TestClient extends TestPeer<PlainFrame> {
+  static async connect(port: number): Promise<TestClient> {
+    return new TestClient(await TestPeer.open(port), serverFrameCodec(1 << 24).decoder());
+  }
+
+  /** Connects and waits for the handshake: the client's id. */
+  static async join(port: number): Promise<{ client: TestClient; id: string }> {
+    const client = await TestClient.connect(port);
+    const [first] = await client.received(1);
+    if (!first || !('handshake' in first))
+      throw new Error(`no handshake: ${JSON.stringify(first)}`);
+    return { client, id: first.handshake };
+  }
+
+  private constructor(socket: Socket, decoder: Decoder<ServerFrame>) {
+    super(socket, {
+      push: (chunk) => decoder.push(chunk).map(plainFrame),
+      end: () => decoder.end().map(plainFrame),
+    });
+  }
+
+  send(...messages: ChatMessage[]): void {
+    this.socket.write(chatMessageCodec().encode(messages));
+  }
+}
+
+/** A raw text client: lines out, lines in. */
+export class LineClient extends TestPeer<string> {
+  static async connect(port: number): Promise<LineClient> {
+    return new LineClient(await TestPeer.open(port), lineCodec().decoder());
+  }
+
+  send(...lines: string[]): void {
+    this.socket.write(lines.map((line) => `${line}\n`).join(''));
   }
 }
