@@ -23,7 +23,7 @@ export function openOperatorConsole(
   output: NodeJS.WriteStream = process.stdout,
   errors: NodeJS.WriteStream = process.stderr,
 ): OperatorConsole {
-  const interactive = Boolean(input.isTTY && output.isTTY);
+  const interactive = input.isTTY && output.isTTY;
   const readline = createInterface({
     input,
     ...(interactive ? { output, prompt: '> ' } : {}),

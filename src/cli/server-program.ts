@@ -53,7 +53,10 @@ export function serveFromCommandLine<In, Out>(
   });
   const maxBytes = flags[program.sizeFlag];
   const console = program.console ? openOperatorConsole() : undefined;
-  const log = console ? console.log : (text: string) => process.stderr.write(`${text}\n`);
+  const log = (text: string) => {
+    if (console) console.log(text);
+    else process.stderr.write(`${text}\n`);
+  };
 
   const controls = new Subject<ServerControl>();
   const update$ = runServer(listen(flags.host, flags.port), controls, program.service(maxBytes), {

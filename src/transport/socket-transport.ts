@@ -13,15 +13,12 @@ export interface SocketLike {
   pause(): unknown;
   resume(): unknown;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
-  on(event: 'end', listener: () => void): unknown;
-  on(event: 'close', listener: () => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   once(event: 'drain', listener: () => void): unknown;
   off(event: 'data', listener: (chunk: Buffer) => void): unknown;
-  off(event: 'end', listener: () => void): unknown;
-  off(event: 'close', listener: () => void): unknown;
+  off(event: 'end' | 'close' | 'drain', listener: () => void): unknown;
   off(event: 'error', listener: (error: Error) => void): unknown;
-  off(event: 'drain', listener: () => void): unknown;
 }
 
 export interface TransportOptions {
