@@ -31,7 +31,14 @@ export function openOperatorConsole(
   });
   const closed$ = fromEvent(readline, 'close');
   let open = true;
-  readline.once('close', () => (open = false));
+  let closedByUs = false;
+  readline.once('close', () => {
+    open = false;
+    if (!interactive) return;
+    clearLine(output, 0);
+    cursorTo(output, 0);
+    if (!closedByUs) errors.write('the console is closed; the server keeps serving\n');
+  });
 
   const print = (stream: NodeJS.WriteStream, text: string) => {
     if (!interactive || !open) {
@@ -53,6 +60,9 @@ export function openOperatorConsole(
     interrupt$: fromEvent(readline, 'SIGINT').pipe(map(() => undefined)),
     answer: (text) => print(output, text),
     log: (text) => print(errors, text),
-    close: () => readline.close(),
+    close: () => {
+      closedByUs = true;
+      readline.close();
+    },
   };
 }
