@@ -55,6 +55,15 @@ function delimitedCodec<T>(
   };
 }
 
+/** Frames as raw bytes, undecoded: for a peer that only needs to compare them. */
+export function frameCodec(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Codec<Buffer> {
+  return delimitedCodec(
+    maxFrameBytes,
+    (frame) => frame,
+    (frame, writer) => writer.bytes(frame),
+  );
+}
+
 const chatMessages: MessageType<ChatMessage> = generated.ChatMessage;
 const handshakes: MessageType<Handshake> = generated.Handshake;
 

@@ -1,0 +1,59 @@
+import { clearLine, cursorTo } from 'node:readline';
+import { performance } from 'node:perf_hooks';
+import { runLoadTest } from '../loadtest/load-test';
+import { formatProgress, formatSummary } from '../loadtest/report';
+import { connect } from '../transport/tcp';
+import { flag, parseFlags } from './flags';
+import { exitWith, runProgram } from './program';
+
+const STALL_MS = 5000;
+
+runProgram(
+  'npm run loadtest -- [--host H] [--port P] [--clients C] [--messages M] [--window W] [--size S] [--duration SEC] [--json]',
+  () => {
+    const flags = parseFlags(process.argv.slice(2), {
+      host: flag.host(),
+      port: flag.port(),
+      clients: flag.count(10, 1, 100_000),
+      messages: flag.count(10_000, 0),
+      window: flag.count(32, 1, 1_000_000),
+      size: flag.count(32, 0, 1024 * 1024),
+      duration: flag.count(60, 1, 24 * 3600),
+      json: flag.switch(),
+    });
+    const showProgress = process.stderr.isTTY;
+    let last = { at: performance.now(), echoed: 0 };
+    let exitCode = 0;
+
+    runLoadTest(
+      { ...flags, durationMs: flags.duration * 1000, stallMs: STALL_MS },
+      () => connect(flags.host, flags.port),
+      () => performance.now(),
+    ).subscribe({
+      next: (event) => {
+        if (event.type === 'progress') {
+          if (!showProgress) return;
+          const now = { at: performance.now(), echoed: event.echoed };
+          const perSecond = ((now.echoed - last.echoed) * 1000) / Math.max(1, now.at - last.at);
+          last = now;
+          cursorTo(process.stderr, 0);
+          process.stderr.write(formatProgress(event.echoed, event.expected, perSecond));
+          clearLine(process.stderr, 1);
+          return;
+        }
+        if (showProgress) {
+          cursorTo(process.stderr, 0);
+          clearLine(process.stderr, 0);
+        }
+        const { summary } = event;
+        process.stdout.write(
+          flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary).join('\n')}\n`,
+        );
+        exitCode = summary.errors > 0 ? 1 : 0;
+      },
+      error: (error: unknown) =>
+        exitWith(1, `load test failed: ${error instanceof Error ? error.message : String(error)}`),
+      complete: () => exitWith(exitCode),
+    });
+  },
+);

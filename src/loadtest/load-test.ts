@@ -1,0 +1,242 @@
+import {
+  catchError,
+  concat,
+  defer,
+  filter,
+  first,
+  ignoreElements,
+  interval,
+  map,
+  merge,
+  mergeMap,
+  Observable,
+  of,
+  race,
+  range,
+  ReplaySubject,
+  scan,
+  share,
+  take,
+  takeUntil,
+  tap,
+  throwError,
+  timer,
+} from 'rxjs';
+import { Transport } from '../transport/transport';
+import { LatencyHistogram } from './latency-histogram';
+import { loadClient, LoadClientEvent, LoadPlan } from './load-client';
+
+export interface LoadTestOptions extends LoadPlan {
+  readonly clients: number;
+  /** The whole run stops after this long, finished or not. */
+  readonly durationMs: number;
+  /** With nothing heard from the server for this long, the run fails: it never hangs. */
+  readonly stallMs: number;
+}
+
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface LoadTestSummary {
+  /** Connections that got their handshake. */
+  readonly connections: number;
+  readonly handshakeSeconds: number;
+  readonly expectedMessages: number;
+  readonly echoedMessages: number;
+  readonly seconds: number;
+  readonly messagesPerSecond: number;
+  readonly latencyMicros: LatencySummary;
+  readonly errors: number;
+  readonly firstErrors: readonly string[];
+  readonly timedOut: boolean;
+}
+
+export type LoadTestEvent =
+  | { readonly type: 'progress'; readonly echoed: number; readonly expected: number }
+  | { readonly type: 'summary'; readonly summary: LoadTestSummary };
+
+/** TCP connects in flight at once: enough to be quick, few enough not to overflow a listen backlog. */
+const CONNECTS_AT_ONCE = 256;
+const ERRORS_KEPT = 10;
+const PROGRESS_EVERY_MS = 250;
+
+type Happening =
+  | LoadClientEvent
+  | { readonly type: 'failed'; readonly reason: string }
+  | { readonly type: 'done' };
+
+interface Tally {
+  readonly ready: number;
+  readonly finished: number;
+  readonly echoed: number;
+  readonly errors: number;
+  readonly firstErrors: readonly string[];
+  readonly allReadyAt: number | undefined;
+  readonly lastHeardAt: number;
+  readonly lastEchoAt: number;
+}
+
+function describeFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+function withErrors(tally: Tally, reasons: readonly string[]): Tally {
+  if (reasons.length === 0) return tally;
+  return {
+    ...tally,
+    errors: tally.errors + reasons.length,
+    firstErrors: [...tally.firstErrors, ...reasons].slice(0, ERRORS_KEPT),
+  };
+}
+
+function count(clients: number, tally: Tally, happening: Happening, now: number): Tally {
+  const heard = { ...tally, lastHeardAt: now };
+  switch (happening.type) {
+    case 'ready': {
+      const ready = tally.ready + 1;
+      const allReady = ready + tally.finished === clients;
+      return { ...heard, ready, allReadyAt: allReady ? now : tally.allReadyAt };
+    }
+    case 'echoes':
+      return withErrors(
+        { ...heard, echoed: tally.echoed + happening.count, lastEchoAt: now },
+        happening.mismatches,
+      );
+    case 'failed':
+      return withErrors({ ...heard, finished: tally.finished + 1 }, [happening.reason]);
+    case 'done':
+      return { ...heard, finished: tally.finished + 1 };
+  }
+}
+
+function summarize(
+  options: LoadTestOptions,
+  tally: Tally,
+  started: number,
+  latencies: LatencyHistogram,
+  timedOut: boolean,
+): LoadTestSummary {
+  const sendingFrom = tally.allReadyAt ?? started;
+  const seconds = Math.max(0, (tally.lastEchoAt - sendingFrom) / 1000);
+  const micros = (nanos: number) => Math.round(nanos / 1000);
+  return {
+    connections: tally.ready,
+    handshakeSeconds: ((tally.allReadyAt ?? tally.lastHeardAt) - started) / 1000,
+    expectedMessages: options.clients * options.messages,
+    echoedMessages: tally.echoed,
+    seconds,
+    messagesPerSecond: seconds > 0 ? tally.echoed / seconds : 0,
+    latencyMicros: {
+      p50: micros(latencies.percentile(50)),
+      p90: micros(latencies.percentile(90)),
+      p99: micros(latencies.percentile(99)),
+      max: micros(latencies.max),
+    },
+    errors: tally.errors,
+    firstErrors: tally.firstErrors,
+    timedOut,
+  };
+}
+
+/**
+ * A load test as a stream: opens `clients` connections with `connect`, waits for every handshake,
+ * then every client sends its messages at once and checks its echoes. Progress comes every
+ * quarter second, then one summary. It stops by itself: when all clients are done, when the
+ * duration is up, or when the server has been silent for `stallMs`.
+ */
+export function runLoadTest(
+  options: LoadTestOptions,
+  connect: () => Observable<Transport>,
+  clock: () => number,
+): Observable<LoadTestEvent> {
+  return defer(() => {
+    const started = clock();
+    const latencies = new LatencyHistogram();
+    const start$ = new ReplaySubject<void>(1);
+
+    const happening$ = range(0, options.clients).pipe(
+      mergeMap(
+        () => connect().pipe(catchError((error: unknown) => of(describeFailure(error)))),
+        CONNECTS_AT_ONCE,
+      ),
+      mergeMap((connected): Observable<Happening> =>
+        typeof connected === 'string'
+          ? of({ type: 'failed', reason: `cannot connect: ${connected}` })
+          : concat(
+              loadClient(connected, options, start$, latencies, clock),
+              of<Happening>({ type: 'done' }),
+            ).pipe(
+              catchError((error: unknown) =>
+                of<Happening>({ type: 'failed', reason: describeFailure(error) }),
+              ),
+            ),
+      ),
+    );
+    const initial: Tally = {
+      ready: 0,
+      finished: 0,
+      echoed: 0,
+      errors: 0,
+      firstErrors: [],
+      allReadyAt: undefined,
+      lastHeardAt: started,
+      lastEchoAt: started,
+    };
+    let latest = initial;
+    const tally$ = happening$.pipe(
+      scan(
+        (tally: Tally, happening: Happening) => count(options.clients, tally, happening, clock()),
+        initial,
+      ),
+      tap((tally) => (latest = tally)),
+      share(),
+    );
+    // The clients run while tally$ is subscribed; it completes when every client has finished.
+    const allDone$ = merge(
+      tally$.pipe(ignoreElements()),
+      tally$.pipe(
+        first((tally) => tally.allReadyAt !== undefined),
+        tap(() => start$.next()),
+        ignoreElements(),
+      ),
+    );
+    const stalled$ = interval(Math.min(options.stallMs, 1000)).pipe(
+      filter(() => clock() - latest.lastHeardAt > options.stallMs),
+      mergeMap(() =>
+        throwError(
+          () =>
+            new Error(
+              `the server stopped answering: nothing heard for ${options.stallMs / 1000} s`,
+            ),
+        ),
+      ),
+    );
+    const timedOut$ = race(
+      concat(allDone$, of(false)),
+      timer(options.durationMs).pipe(map(() => true)),
+      stalled$,
+    ).pipe(take(1), share());
+    const progress$ = interval(PROGRESS_EVERY_MS).pipe(
+      map((): LoadTestEvent => ({
+        type: 'progress',
+        echoed: latest.echoed,
+        expected: options.clients * options.messages,
+      })),
+    );
+    return merge(
+      progress$.pipe(takeUntil(timedOut$)),
+      timedOut$.pipe(
+        map((timedOut): LoadTestEvent => ({
+          type: 'summary',
+          summary: summarize(options, latest, started, latencies, timedOut),
+        })),
+      ),
+    );
+  });
+}
