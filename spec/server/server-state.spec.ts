@@ -3,12 +3,14 @@ import { map, scan } from 'rxjs';
 import { testScheduler } from '../support/marbles';
 import { ServerEvent } from '../../src/server/server-events';
 import { foldEvent, initialServerState } from '../../src/server/server-state';
+import { TrafficCounter } from '../../src/server/traffic';
 
 const connected = (id: bigint): ServerEvent => ({
   type: 'connected',
   id,
   remoteAddress: `10.0.0.${id}:1`,
   at: 0,
+  traffic: new TrafficCounter(),
 });
 const disconnected = (id: bigint): ServerEvent => ({ type: 'disconnected', id, reason: 'test' });
 
@@ -32,12 +34,10 @@ describe('server state', () => {
     });
   });
 
-  it('keeps peak users, totals, refusals, traffic and the table of who is connected', () => {
+  it('keeps peak users, totals, refusals, protocol errors and the table of who is connected', () => {
     const events: ServerEvent[] = [
       connected(1n),
       connected(2n),
-      { type: 'traffic', id: 1n, framesIn: 3, framesOut: 4 },
-      { type: 'traffic', id: 2n, framesIn: 0, framesOut: 1 },
       { type: 'protocol-error', id: 2n, message: 'bad' },
       disconnected(2n),
       { type: 'refused', remoteAddress: 'x', reason: 'full' },
@@ -50,12 +50,10 @@ describe('server state', () => {
       peakUsers: 2,
       totalConnections: 3,
       refused: 1,
-      framesIn: 3,
-      framesOut: 5,
       protocolErrors: 1,
     });
     expect(state.lastId).to.equal(3n);
     expect([...state.users.keys()]).to.deep.equal([1n, 3n]);
-    expect(state.users.get(1n)).to.include({ framesIn: 3, framesOut: 4 });
+    expect(state.users.get(3n)).to.include({ remoteAddress: '10.0.0.3:1' });
   });
 });

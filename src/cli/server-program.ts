@@ -78,10 +78,7 @@ export function serveFromCommandLine<In, Out>(
   };
   running.add(
     update$.subscribe({
-      next: ({ event }) => {
-        const line = logLine(event);
-        if (line !== undefined) log(line);
-      },
+      next: ({ event }) => log(logLine(event)),
       error: (error: unknown) =>
         stop(
           1,

@@ -4,9 +4,9 @@ import { ProtocolError } from '../protocol/protocol-error';
 import { mergeUntilAnyCompletes } from '../streams/merge-until-any-completes';
 import { Transport } from '../transport/transport';
 import { Service, UserId } from './service';
+import { TrafficCounter } from './traffic';
 
 export type ConnectionEvent =
-  | { readonly type: 'traffic'; readonly framesIn: number; readonly framesOut: number }
   | { readonly type: 'protocol-error'; readonly message: string }
   | { readonly type: 'closed'; readonly reason: string };
 
@@ -15,6 +15,7 @@ export interface ConnectionPlan<Out> {
   readonly push$: Observable<readonly Out[]>;
   /** Closes the connection gracefully at its first value, which says why. */
   readonly stop$: Observable<string>;
+  readonly traffic: TrafficCounter;
 }
 
 function describeFailure(error: unknown): string {
@@ -27,8 +28,9 @@ function describeFailure(error: unknown): string {
 
 /**
  * One connection's whole life as one stream. The session's replies, the server's pushes and a
- * stop signal are written to the transport, a batch at a time; the stream reports the traffic
- * and ends with one `closed` event once the socket has closed. Unsubscribing destroys the socket.
+ * stop signal are written to the transport, a batch at a time, and counted in `plan.traffic`;
+ * the stream reports a protocol error, if any, and ends with one `closed` event once the socket
+ * has closed. Unsubscribing destroys the socket.
  */
 export function serveConnection<In, Out>(
   transport: Transport,
@@ -45,7 +47,7 @@ export function serveConnection<In, Out>(
     const input$ = transport.chunks.pipe(
       decodeWith(service.incoming),
       tap({
-        next: (batch) => subscriber.next({ type: 'traffic', framesIn: batch.length, framesOut: 0 }),
+        next: (batch) => plan.traffic.countIn(batch.length),
         complete: () => closeReason('client closed the connection'),
       }),
     );
@@ -60,7 +62,7 @@ export function serveConnection<In, Out>(
       output$.subscribe({
         next: (batch) => {
           transport.write(service.outgoing.encode(batch));
-          subscriber.next({ type: 'traffic', framesIn: 0, framesOut: batch.length });
+          plan.traffic.countOut(batch.length);
         },
         error: (error: unknown) => {
           closeReason(describeFailure(error));

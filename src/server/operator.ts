@@ -26,9 +26,9 @@ function formatDuration(ms: number): string {
         .join(' ');
 }
 
-function describeUser(user: Readonly<UserRecord>): string {
+function describeUser(user: UserRecord): string {
   const since = new Date(user.connectedAt).toISOString();
-  return `user ${user.id} from ${user.remoteAddress}, connected since ${since}, ${user.framesIn} messages in, ${user.framesOut} out`;
+  return `user ${user.id} from ${user.remoteAddress}, connected since ${since}, ${user.traffic.framesIn} messages in, ${user.traffic.framesOut} out`;
 }
 
 function answers(...lines: string[]): OperatorOutput[] {
@@ -36,7 +36,7 @@ function answers(...lines: string[]): OperatorOutput[] {
 }
 
 function respond(command: OperatorCommand, state: ServerState, now: number): OperatorOutput[] {
-  const { stats } = state;
+  const { stats, traffic } = state;
   switch (command.name) {
     case 'num_users':
       return answers(`${plural(stats.usersNow, 'user')} connected`);
@@ -58,7 +58,7 @@ function respond(command: OperatorCommand, state: ServerState, now: number): Ope
         `uptime ${formatDuration(now - stats.startedAt)}`,
         `users now ${stats.usersNow}, peak ${stats.peakUsers}`,
         `connections ${stats.totalConnections} accepted, ${stats.refused} refused`,
-        `messages ${stats.framesIn} in, ${stats.framesOut} out`,
+        `messages ${traffic.framesIn} in, ${traffic.framesOut} out`,
         `protocol errors ${stats.protocolErrors}`,
       );
     case 'help':

@@ -1,4 +1,5 @@
 import { UserId } from './service';
+import { TrafficCounter } from './traffic';
 
 /** Everything that happens to a server, in order: its log, and the source of its state. */
 export type ServerEvent =
@@ -8,14 +9,10 @@ export type ServerEvent =
       readonly id: UserId;
       readonly remoteAddress: string;
       readonly at: number;
+      /** The user's live frame counts. */
+      readonly traffic: Readonly<TrafficCounter>;
     }
   | { readonly type: 'refused'; readonly remoteAddress: string; readonly reason: string }
-  | {
-      readonly type: 'traffic';
-      readonly id: UserId;
-      readonly framesIn: number;
-      readonly framesOut: number;
-    }
   | { readonly type: 'protocol-error'; readonly id: UserId; readonly message: string }
   | { readonly type: 'disconnected'; readonly id: UserId; readonly reason: string }
   | { readonly type: 'shutting-down' };
@@ -26,8 +23,8 @@ export type ServerControl =
   | { readonly type: 'broadcast'; readonly text: string }
   | { readonly type: 'shutdown' };
 
-/** The event's line in the server's log, or undefined for events too frequent to log. */
-export function logLine(event: ServerEvent): string | undefined {
+/** The event's line in the server's log. */
+export function logLine(event: ServerEvent): string {
   switch (event.type) {
     case 'listening':
       return `listening on ${event.address}`;
@@ -41,7 +38,5 @@ export function logLine(event: ServerEvent): string | undefined {
       return `user ${event.id} disconnected: ${event.reason}`;
     case 'shutting-down':
       return 'shutting down';
-    case 'traffic':
-      return undefined;
   }
 }

@@ -1,12 +1,12 @@
 import { ServerEvent } from './server-events';
 import { UserId } from './service';
+import { TrafficCounter } from './traffic';
 
 export interface UserRecord {
   readonly id: UserId;
   readonly remoteAddress: string;
   readonly connectedAt: number;
-  framesIn: number;
-  framesOut: number;
+  readonly traffic: Readonly<TrafficCounter>;
 }
 
 export interface ServerStats {
@@ -16,8 +16,6 @@ export interface ServerStats {
   readonly peakUsers: number;
   readonly totalConnections: number;
   readonly refused: number;
-  readonly framesIn: number;
-  readonly framesOut: number;
   readonly protocolErrors: number;
 }
 
@@ -26,10 +24,15 @@ export interface ServerState {
   /** The id of the last user accepted: the next one gets the id after it. */
   readonly lastId: UserId;
   readonly shuttingDown: boolean;
-  readonly users: ReadonlyMap<UserId, Readonly<UserRecord>>;
+  readonly users: ReadonlyMap<UserId, UserRecord>;
+  /** Frames in and out of every connection so far, counted live. */
+  readonly traffic: Readonly<TrafficCounter>;
 }
 
-export function initialServerState(startedAt: number): ServerState {
+export function initialServerState(
+  startedAt: number,
+  traffic: Readonly<TrafficCounter> = new TrafficCounter(),
+): ServerState {
   return {
     stats: {
       startedAt,
@@ -37,13 +40,12 @@ export function initialServerState(startedAt: number): ServerState {
       peakUsers: 0,
       totalConnections: 0,
       refused: 0,
-      framesIn: 0,
-      framesOut: 0,
       protocolErrors: 0,
     },
     lastId: 0n,
     shuttingDown: false,
     users: new Map(),
+    traffic,
   };
 }
 
@@ -62,12 +64,6 @@ function tally(stats: ServerStats, event: ServerEvent): ServerStats {
       return { ...stats, usersNow: stats.usersNow - 1 };
     case 'refused':
       return { ...stats, refused: stats.refused + 1 };
-    case 'traffic':
-      return {
-        ...stats,
-        framesIn: stats.framesIn + event.framesIn,
-        framesOut: stats.framesOut + event.framesOut,
-      };
     case 'protocol-error':
       return { ...stats, protocolErrors: stats.protocolErrors + 1 };
     case 'listening':
@@ -76,31 +72,13 @@ function tally(stats: ServerStats, event: ServerEvent): ServerStats {
   }
 }
 
-/** Keeps the table of connected users; it changes in place, as copying it per event would cost O(users). */
+/** Keeps the table of connected users, in place: copying it for every event would cost O(users). */
 function updateUsers(users: Map<UserId, UserRecord>, event: ServerEvent): void {
-  switch (event.type) {
-    case 'connected':
-      users.set(event.id, {
-        id: event.id,
-        remoteAddress: event.remoteAddress,
-        connectedAt: event.at,
-        framesIn: 0,
-        framesOut: 0,
-      });
-      return;
-    case 'disconnected':
-      users.delete(event.id);
-      return;
-    case 'traffic': {
-      const user = users.get(event.id);
-      if (user) {
-        user.framesIn += event.framesIn;
-        user.framesOut += event.framesOut;
-      }
-      return;
-    }
-    default:
-      return;
+  if (event.type === 'connected') {
+    const { id, remoteAddress, at, traffic } = event;
+    users.set(id, { id, remoteAddress, connectedAt: at, traffic });
+  } else if (event.type === 'disconnected') {
+    users.delete(event.id);
   }
 }
 
@@ -112,9 +90,9 @@ function updateUsers(users: Map<UserId, UserRecord>, event: ServerEvent): void {
 export function foldEvent(state: ServerState, event: ServerEvent): ServerState {
   updateUsers(state.users as Map<UserId, UserRecord>, event);
   return {
+    ...state,
     stats: tally(state.stats, event),
     lastId: event.type === 'connected' ? event.id : state.lastId,
     shuttingDown: state.shuttingDown || event.type === 'shutting-down',
-    users: state.users,
   };
 }

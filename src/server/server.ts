@@ -22,6 +22,7 @@ import { serveConnection } from './connection';
 import { ServerControl, ServerEvent } from './server-events';
 import { foldEvent, initialServerState, ServerState } from './server-state';
 import { Service, UserId } from './service';
+import { TrafficCounter } from './traffic';
 
 export interface ServerOptions {
   /** Users served at once; one more is refused. */
@@ -53,7 +54,8 @@ export function runServer<In, Out>(
   clock: () => number = Date.now,
 ): Observable<ServerUpdate> {
   return defer(() => {
-    let state = initialServerState(clock());
+    const traffic = new TrafficCounter();
+    let state = initialServerState(clock(), traffic);
     const controls$ = control$.pipe(share());
     const shutdown$ = controls$.pipe(filter(isControl('shutdown')), take(1), share());
     const announcements$ = controls$.pipe(
@@ -87,29 +89,29 @@ export function runServer<In, Out>(
         );
       });
 
-    const serve = (transport: Transport, id: UserId): Observable<ServerEvent> =>
-      concat(
+    const serve = (transport: Transport, id: UserId): Observable<ServerEvent> => {
+      const userTraffic = new TrafficCounter(traffic);
+      return concat(
         of<ServerEvent>({
           type: 'connected',
           id,
           remoteAddress: transport.remoteAddress,
           at: clock(),
+          traffic: userTraffic,
         }),
         serveConnection(transport, service, id, {
           push$: announcements$,
           stop$: merge(kicked$(id), shutdown$.pipe(map(() => 'server shutting down'))),
+          traffic: userTraffic,
         }).pipe(
-          map((event): ServerEvent => {
-            switch (event.type) {
-              case 'closed':
-                return { type: 'disconnected', id, reason: event.reason };
-              case 'traffic':
-              case 'protocol-error':
-                return { ...event, id };
-            }
-          }),
+          map((event): ServerEvent =>
+            event.type === 'closed'
+              ? { type: 'disconnected', id, reason: event.reason }
+              : { ...event, id },
+          ),
         ),
       );
+    };
 
     const admit = (transport: Transport): Observable<ServerEvent> => {
       if (state.shuttingDown) return refuse(transport, 'the server is shutting down');
