@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { lastValueFrom, NEVER, Observable, Subject, toArray } from 'rxjs';
-import { ConnectionEvent, serveConnection } from '../../src/server/connection';
+import { ConnectionEvent, ConnectionSignal, serveConnection } from '../../src/server/connection';
 import { chatService } from '../../src/server/chat-service';
 import { TrafficCounter } from '../../src/server/traffic';
 import { ServerFrame } from '../../src/protocol/messages';
@@ -8,24 +8,21 @@ import { SocketTransport } from '../../src/transport/socket-transport';
 import { FakeSocket } from '../support/fake-socket';
 import { chat, clientBytes, serverFramesIn } from '../support/frames';
 
-interface Setup {
-  push$?: Observable<readonly ServerFrame[]>;
-  stop$?: Observable<string>;
-}
-
-function connect({ push$ = NEVER, stop$ = NEVER }: Setup = {}) {
+function connect(signal$: Observable<ConnectionSignal<ServerFrame>> = NEVER) {
   const socket = new FakeSocket();
   const transport = new SocketTransport(socket, { closeGraceMs: 1000, maxQueuedBytes: 1 << 20 });
   const traffic = new TrafficCounter();
   const events = lastValueFrom(
-    serveConnection(transport, chatService(100), 7n, { push$, stop$, traffic }).pipe(toArray()),
+    serveConnection(transport, chatService(100), 7n, { signal$, traffic, acceptedAt: 0 }).pipe(
+      toArray(),
+    ),
   );
   return { socket, events, traffic };
 }
 
 function closedReason(events: ConnectionEvent[]): string | undefined {
   const last = events.at(-1);
-  return last?.type === 'closed' ? last.reason : undefined;
+  return last?.type === 'disconnected' ? last.reason : undefined;
 }
 
 describe('serveConnection', () => {
@@ -41,8 +38,10 @@ describe('serveConnection', () => {
     ]);
     expect(traffic).to.include({ framesIn: 3, framesOut: 4 });
     socket.peerEnds();
-    expect(await events).to.deep.equal([
-      { type: 'closed', reason: 'client closed the connection' },
+    const [connected, ...rest] = await events;
+    expect(connected).to.include({ type: 'connected', id: 7n, remoteAddress: '10.0.0.1:5555' });
+    expect(rest).to.deep.equal([
+      { type: 'disconnected', id: 7n, reason: 'client closed the connection' },
     ]);
     expect(socket.listenerTotal()).to.equal(0);
   });
@@ -53,6 +52,7 @@ describe('serveConnection', () => {
     const all = await events;
     expect(all).to.deep.include({
       type: 'protocol-error',
+      id: 7n,
       message: 'frame of more than 104 bytes is over the limit of 100 bytes',
     });
     expect(closedReason(all)).to.equal(
@@ -79,9 +79,9 @@ describe('serveConnection', () => {
   });
 
   it('sends what the server pushes, after the handshake', async () => {
-    const push$ = new Subject<readonly ServerFrame[]>();
-    const { socket, events } = connect({ push$ });
-    push$.next([{ chat: chat(0, 0, 'hello all') }]);
+    const signal$ = new Subject<ConnectionSignal<ServerFrame>>();
+    const { socket, events } = connect(signal$);
+    signal$.next({ push: [{ chat: chat(0, 0, 'hello all') }] });
     expect(serverFramesIn(socket.bytesWritten())).to.deep.equal([
       { handshake: '7' },
       { from: '0', to: '0', msg: 'hello all' },
@@ -91,9 +91,9 @@ describe('serveConnection', () => {
   });
 
   it('ends gracefully when stopped, with the reason it was given', async () => {
-    const stop$ = new Subject<string>();
-    const { socket, events } = connect({ stop$ });
-    stop$.next('kicked by the operator');
+    const signal$ = new Subject<ConnectionSignal<ServerFrame>>();
+    const { socket, events } = connect(signal$);
+    signal$.next({ stop: 'kicked by the operator' });
     expect(socket.ended).to.equal(true);
     expect(socket.destroyed).to.equal(false);
     socket.peerEnds();
@@ -104,9 +104,9 @@ describe('serveConnection', () => {
     const socket = new FakeSocket();
     const transport = new SocketTransport(socket);
     serveConnection(transport, chatService(), 1n, {
-      push$: NEVER,
-      stop$: NEVER,
+      signal$: NEVER,
       traffic: new TrafficCounter(),
+      acceptedAt: 0,
     })
       .subscribe()
       .unsubscribe();

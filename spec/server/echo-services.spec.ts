@@ -1,16 +1,19 @@
-import { testScheduler } from '../support/marbles';
+import { expect } from 'chai';
 import { echoUntilEnd } from '../../src/server/echo-services';
 
 describe('echoUntilEnd', () => {
-  it('echoes every line up to `end`, then completes without echoing it or what follows', () => {
-    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const lines = cold('-a-b-c', {
-        a: ['hi', 'there'],
-        b: ['x', 'end', 'after'],
-        c: ['never'],
-      });
-      expectObservable(echoUntilEnd(lines)).toBe('-a-(b|)', { a: ['hi', 'there'], b: ['x'] });
-      expectSubscriptions(lines.subscriptions).toBe('^--!');
+  it('has no greeting, and echoes every line of a batch', () => {
+    expect(echoUntilEnd.greeting).to.deep.equal([]);
+    expect(echoUntilEnd.answer(['hi', 'there'])).to.deep.equal({
+      replies: ['hi', 'there'],
+      last: false,
+    });
+  });
+
+  it('echoes the lines before `end`, and ends the conversation without echoing it or what follows', () => {
+    expect(echoUntilEnd.answer(['x', 'end', 'after'])).to.deep.equal({
+      replies: ['x'],
+      last: true,
     });
   });
 });

@@ -16,11 +16,13 @@ import {
   ReplaySubject,
   scan,
   share,
+  Subject,
   take,
   takeUntil,
   tap,
   throwError,
   timer,
+  zip,
 } from 'rxjs';
 import { Transport } from '../transport/transport';
 import { LatencyHistogram } from './latency-histogram';
@@ -59,8 +61,11 @@ export type LoadTestEvent =
   | { readonly type: 'progress'; readonly echoed: number; readonly expected: number }
   | { readonly type: 'summary'; readonly summary: LoadTestSummary };
 
-/** TCP connects in flight at once: enough to be quick, few enough not to overflow a listen backlog. */
-const CONNECTS_AT_ONCE = 256;
+/**
+ * Connections waiting for their handshake at once: enough to be quick, few enough not to
+ * overflow the server's listen backlog (a client's connect completes before the server accepts).
+ */
+const HANDSHAKES_AT_ONCE = 256;
 const ERRORS_KEPT = 10;
 const PROGRESS_EVERY_MS = 250;
 
@@ -95,14 +100,11 @@ function withErrors(tally: Tally, reasons: readonly string[]): Tally {
   };
 }
 
-function count(clients: number, tally: Tally, happening: Happening, now: number): Tally {
+function tallied(tally: Tally, happening: Happening, now: number): Tally {
   const heard = { ...tally, lastHeardAt: now };
   switch (happening.type) {
-    case 'ready': {
-      const ready = tally.ready + 1;
-      const allReady = ready + tally.finished === clients;
-      return { ...heard, ready, allReadyAt: allReady ? now : tally.allReadyAt };
-    }
+    case 'ready':
+      return { ...heard, ready: tally.ready + 1 };
     case 'echoes':
       return withErrors(
         { ...heard, echoed: tally.echoed + happening.count, lastEchoAt: now },
@@ -113,6 +115,13 @@ function count(clients: number, tally: Tally, happening: Happening, now: number)
     case 'done':
       return { ...heard, finished: tally.finished + 1 };
   }
+}
+
+/** Folds one happening into the tally, noting when every client has its handshake or has failed. */
+function count(clients: number, tally: Tally, happening: Happening, now: number): Tally {
+  const next = tallied(tally, happening, now);
+  const allReady = next.allReadyAt === undefined && next.ready + next.finished === clients;
+  return allReady ? { ...next, allReadyAt: now } : next;
 }
 
 function summarize(
@@ -160,11 +169,14 @@ export function runLoadTest(
     const latencies = new LatencyHistogram();
     const start$ = new ReplaySubject<void>(1);
 
-    const happening$ = range(0, options.clients).pipe(
-      mergeMap(
-        () => connect().pipe(catchError((error: unknown) => of(describeFailure(error)))),
-        CONNECTS_AT_ONCE,
-      ),
+    // A client is launched for each one that gets its handshake, or fails.
+    const handshakeDone$ = new Subject<void>();
+    const launch$ = zip(
+      range(0, options.clients),
+      concat(range(0, HANDSHAKES_AT_ONCE), handshakeDone$),
+    );
+    const happening$ = launch$.pipe(
+      mergeMap(() => connect().pipe(catchError((error: unknown) => of(describeFailure(error))))),
       mergeMap((connected): Observable<Happening> =>
         typeof connected === 'string'
           ? of({ type: 'failed', reason: `cannot connect: ${connected}` })
@@ -190,6 +202,9 @@ export function runLoadTest(
     };
     let latest = initial;
     const tally$ = happening$.pipe(
+      tap((happening) => {
+        if (happening.type === 'ready' || happening.type === 'failed') handshakeDone$.next();
+      }),
       scan(
         (tally: Tally, happening: Happening) => count(options.clients, tally, happening, clock()),
         initial,

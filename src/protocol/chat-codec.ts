@@ -1,5 +1,5 @@
 import { Writer } from 'protobufjs/minimal';
-import { Codec } from './codec';
+import { Codec, Decoder } from './codec';
 import { FrameDecoder } from './frame-decoder';
 import * as generated from './generated/chat';
 import { ChatMessage, Handshake, ServerFrame } from './messages';
@@ -29,21 +29,41 @@ function decodeFrame<Message>(type: MessageType<Message>, name: string, frame: B
   }
 }
 
-/** A codec of length-prefixed protobuf frames; the n-th frame of a stream decodes by `read(frame, n)`. */
+type ReadFrame<T> = (frame: Buffer, index: number) => T;
+
+/** Decodes each frame of one stream; the n-th frame by `read(frame, n)`. */
+class MessageDecoder<T> implements Decoder<T> {
+  private readonly frames: FrameDecoder;
+  private count = 0;
+
+  constructor(
+    maxFrameBytes: number,
+    private readonly read: ReadFrame<T>,
+  ) {
+    this.frames = new FrameDecoder(maxFrameBytes);
+  }
+
+  push(chunk: Uint8Array): T[] {
+    return this.decode(this.frames.push(chunk));
+  }
+
+  end(): T[] {
+    return this.decode(this.frames.end());
+  }
+
+  private decode(frames: Buffer[]): T[] {
+    return frames.map((frame) => this.read(frame, this.count++));
+  }
+}
+
+/** A codec of length-prefixed protobuf frames. */
 function delimitedCodec<T>(
   maxFrameBytes: number,
-  read: (frame: Buffer, index: number) => T,
+  read: ReadFrame<T>,
   write: (value: T, writer: Writer) => void,
 ): Codec<T> {
   return {
-    decoder() {
-      const frames = new FrameDecoder(maxFrameBytes);
-      let count = 0;
-      return {
-        push: (chunk) => frames.push(chunk).map((frame) => read(frame, count++)),
-        end: () => frames.end().map((frame) => read(frame, count++)),
-      };
-    },
+    decoder: () => new MessageDecoder(maxFrameBytes, read),
     encode(values) {
       const writer = Writer.create();
       for (const value of values) {

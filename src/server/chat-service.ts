@@ -1,28 +1,31 @@
 import Long from 'long';
-import { concat, map, Observable, of } from 'rxjs';
 import {
   chatMessageCodec,
   DEFAULT_MAX_FRAME_BYTES,
   serverFrameCodec,
 } from '../protocol/chat-codec';
 import { ChatMessage, OPERATOR_ID, ServerFrame } from '../protocol/messages';
-import { Service, UserId } from './service';
+import { Answer, Service, Session, UserId } from './service';
 
 /**
  * The chat server's conversation: a Handshake with the user's id, then every ChatMessage the
  * user sends comes back to it, in order, with `from` set to the user's id.
  */
-export function chatSession(
-  id: UserId,
-  input$: Observable<readonly ChatMessage[]>,
-): Observable<readonly ServerFrame[]> {
-  const from = Long.fromBigInt(id);
-  return concat(
-    of([{ handshake: { id: from, error: false } }]),
-    input$.pipe(
-      map((batch) => batch.map(({ to, msg }): ServerFrame => ({ chat: { from, to, msg } }))),
-    ),
-  );
+class ChatSession implements Session<ChatMessage, ServerFrame> {
+  constructor(private readonly from: Long) {}
+
+  get greeting(): readonly ServerFrame[] {
+    return [{ handshake: { id: this.from, error: false } }];
+  }
+
+  answer(batch: readonly ChatMessage[]): Answer<ServerFrame> {
+    const { from } = this;
+    return { replies: batch.map(({ to, msg }) => ({ chat: { from, to, msg } })), last: false };
+  }
+}
+
+export function chatSession(id: UserId): Session<ChatMessage, ServerFrame> {
+  return new ChatSession(Long.fromBigInt(id));
 }
 
 export function chatService(

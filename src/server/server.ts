@@ -14,14 +14,16 @@ import {
   share,
   take,
   takeUntil,
+  takeWhile,
   tap,
 } from 'rxjs';
 import { ListenerEvent } from '../transport/tcp';
 import { Transport } from '../transport/transport';
-import { serveConnection } from './connection';
+import { ConnectionSignal, serveConnection } from './connection';
 import { ServerControl, ServerEvent } from './server-events';
 import { foldEvent, initialServerState, ServerState } from './server-state';
-import { Service, UserId } from './service';
+import { Service } from './service';
+import { SignalHub } from './signal-hub';
 import { TrafficCounter } from './traffic';
 
 export interface ServerOptions {
@@ -58,17 +60,21 @@ export function runServer<In, Out>(
     let state = initialServerState(clock(), traffic);
     const controls$ = control$.pipe(share());
     const shutdown$ = controls$.pipe(filter(isControl('shutdown')), take(1), share());
-    const announcements$ = controls$.pipe(
-      filter(isControl('broadcast')),
-      map((control) => [service.announcement(control.text)]),
-      share(),
+    const hub = new SignalHub<ConnectionSignal<Out>>();
+    // Until shutdown, which is signalled too: then every connection closes and the server ends.
+    const signalled$ = controls$.pipe(
+      takeWhile((control) => control.type !== 'shutdown', true),
+      tap((control) => {
+        if (control.type === 'broadcast') {
+          hub.broadcast({ push: [service.announcement(control.text)] });
+        } else if (control.type === 'kick') {
+          hub.send(control.id, { stop: 'kicked by the operator' });
+        } else {
+          hub.broadcast({ stop: 'server shutting down' });
+        }
+      }),
+      ignoreElements(),
     );
-    const kicked$ = (id: UserId) =>
-      controls$.pipe(
-        filter(isControl('kick')),
-        filter((control) => control.id === id),
-        map(() => 'kicked by the operator'),
-      );
 
     const refuse = (transport: Transport, reason: string): Observable<ServerEvent> =>
       defer(() => {
@@ -89,36 +95,18 @@ export function runServer<In, Out>(
         );
       });
 
-    const serve = (transport: Transport, id: UserId): Observable<ServerEvent> => {
-      const userTraffic = new TrafficCounter(traffic);
-      return concat(
-        of<ServerEvent>({
-          type: 'connected',
-          id,
-          remoteAddress: transport.remoteAddress,
-          at: clock(),
-          traffic: userTraffic,
-        }),
-        serveConnection(transport, service, id, {
-          push$: announcements$,
-          stop$: merge(kicked$(id), shutdown$.pipe(map(() => 'server shutting down'))),
-          traffic: userTraffic,
-        }).pipe(
-          map((event): ServerEvent =>
-            event.type === 'closed'
-              ? { type: 'disconnected', id, reason: event.reason }
-              : { ...event, id },
-          ),
-        ),
-      );
-    };
-
     const admit = (transport: Transport): Observable<ServerEvent> => {
       if (state.shuttingDown) return refuse(transport, 'the server is shutting down');
       if (state.stats.usersNow >= options.maxClients) {
         return refuse(transport, `the server is full (${options.maxClients} users)`);
       }
-      return serve(transport, state.lastId + 1n);
+      const id = state.lastId + 1n;
+      const plan = {
+        signal$: hub.signalsFor(id),
+        traffic: new TrafficCounter(traffic),
+        acceptedAt: clock(),
+      };
+      return serveConnection(transport, service, id, plan);
     };
 
     const event$ = merge(
@@ -131,6 +119,7 @@ export function runServer<In, Out>(
         ),
       ),
       shutdown$.pipe(map((): ServerEvent => ({ type: 'shutting-down' }))),
+      signalled$,
     );
     return event$.pipe(
       scan<ServerEvent, ServerUpdate, Pick<ServerUpdate, 'state'>>(

@@ -1,8 +1,23 @@
-import { Observable } from 'rxjs';
 import { Codec } from '../protocol/codec';
 
 /** A user's id: 1, 2, 3, … in the order connections are accepted, never reused. */
 export type UserId = bigint;
+
+/** What the server says to one batch of what a user sent. */
+export interface Answer<Out> {
+  readonly replies: readonly Out[];
+  /** Whether the conversation ends after these replies, and the connection with it. */
+  readonly last: boolean;
+}
+
+/**
+ * One user's conversation, a pure function of what the user sends: a greeting, then an answer
+ * to each batch of messages, in order.
+ */
+export interface Session<In, Out> {
+  readonly greeting: readonly Out[];
+  answer(batch: readonly In[]): Answer<Out>;
+}
 
 /**
  * What a server offers on every connection: how its bytes are read and written, and the
@@ -11,12 +26,8 @@ export type UserId = bigint;
 export interface Service<In, Out> {
   readonly incoming: Codec<In>;
   readonly outgoing: Codec<Out>;
-  /**
-   * One user's conversation: what the server sends in answer to what the user sends, greeting
-   * first where the service has a greeting. When it completes, the connection is closed.
-   */
-  session(id: UserId, input$: Observable<readonly In[]>): Observable<readonly Out[]>;
-  /** Why a connection closed when its session completed by itself. */
+  session(id: UserId): Session<In, Out>;
+  /** Why a connection closed when its session ended the conversation. */
   readonly sessionEndReason: string;
   /** All that a connection the server cannot serve is sent before it is closed. */
   readonly refusal: readonly Out[];

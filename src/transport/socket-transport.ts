@@ -1,4 +1,4 @@
-import { Observable, ReplaySubject, Subscriber } from 'rxjs';
+import { Observable, Subscriber } from 'rxjs';
 import { Transport, TransportError } from './transport';
 
 /** The part of `net.Socket` a transport uses; tests pass a fake. */
@@ -39,13 +39,13 @@ export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
  */
 export class SocketTransport implements Transport {
   readonly remoteAddress: string;
-  readonly chunks: Observable<Buffer>;
-  readonly closed: Observable<void>;
 
   private reader: Subscriber<Buffer> | undefined;
   /** How the input ended before anyone read it: completed (null) or failed (the error). */
   private inputEnd: Error | null | undefined;
-  private readonly closedSubject = new ReplaySubject<void>(1);
+  private isClosed = false;
+  /** Who waits for the close; the array is made when the first one comes, at its size. */
+  private closeWatchers: Subscriber<void>[] | undefined;
   private waitingForDrain = false;
   private ending = false;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -55,11 +55,18 @@ export class SocketTransport implements Transport {
     private readonly options: TransportOptions = DEFAULT_TRANSPORT_OPTIONS,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
-    this.closed = this.closedSubject.asObservable();
-    this.chunks = new Observable<Buffer>((subscriber) => this.startReading(subscriber));
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
+  }
+
+  // Made when asked for, so that a connection does not keep them once subscribed.
+  get chunks(): Observable<Buffer> {
+    return new Observable<Buffer>((subscriber) => this.startReading(subscriber));
+  }
+
+  get closed(): Observable<void> {
+    return new Observable<void>((subscriber) => this.watchClose(subscriber));
   }
 
   write(bytes: Uint8Array): void {
@@ -108,6 +115,21 @@ export class SocketTransport implements Transport {
     };
   }
 
+  /** Tells `subscriber` when the socket closes, at once if it already has. */
+  private watchClose(subscriber: Subscriber<void>): () => void {
+    if (this.isClosed) {
+      subscriber.next();
+      subscriber.complete();
+      return () => undefined;
+    }
+    if (this.closeWatchers) this.closeWatchers.push(subscriber);
+    else this.closeWatchers = [subscriber];
+    return () => {
+      const index = this.closeWatchers?.indexOf(subscriber) ?? -1;
+      if (index >= 0) this.closeWatchers?.splice(index, 1);
+    };
+  }
+
   private fail(error: Error): void {
     this.finishInput(error);
     this.socket.destroy();
@@ -148,7 +170,12 @@ export class SocketTransport implements Transport {
     this.socket.off('error', this.onError);
     this.socket.off('close', this.onClose);
     this.socket.off('drain', this.onDrain);
-    this.closedSubject.next();
-    this.closedSubject.complete();
+    this.isClosed = true;
+    const watchers = this.closeWatchers ?? [];
+    this.closeWatchers = undefined;
+    for (const watcher of watchers) {
+      watcher.next();
+      watcher.complete();
+    }
   };
 }

@@ -3,6 +3,12 @@ import { Observable } from 'rxjs';
 import { SocketTransport, TransportOptions } from './socket-transport';
 import { Transport } from './transport';
 
+/**
+ * Connections the kernel may hold for the server to accept: a burst of connects beyond it has
+ * SYNs dropped, and those clients wait a second to retry. Linux caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 export type ListenerEvent =
   | { readonly type: 'listening'; readonly address: string }
   | { readonly type: 'connection'; readonly transport: Transport };
@@ -38,7 +44,7 @@ export function listen(
     const onError = (error: Error) => subscriber.error(error);
     server.on('connection', onConnection);
     server.on('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       const { address, port: boundPort } = server.address() as AddressInfo;
       subscriber.next({ type: 'listening', address: formatAddress(address, boundPort) });
     });
