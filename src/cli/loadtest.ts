@@ -9,7 +9,7 @@ import { exitWith, runProgram } from './program';
 const STALL_MS = 5000;
 
 runProgram(
-  'npm run loadtest -- [--host H] [--port P] [--clients C] [--messages M] [--window W] [--size S] [--duration SEC] [--json]',
+  'npm run loadtest -- [--host H] [--port P] [--clients C] [--messages M] [--window W] [--size S] [--duration SEC] [--hold SEC] [--json]',
   () => {
     const flags = parseFlags(process.argv.slice(2), {
       host: flag.host(),
@@ -19,6 +19,7 @@ runProgram(
       window: flag.count(32, 1, 1_000_000),
       size: flag.count(32, 0, 1024 * 1024),
       duration: flag.count(60, 1, 24 * 3600),
+      hold: flag.count(0, 0, 24 * 3600),
       json: flag.switch(),
     });
     const showProgress = process.stderr.isTTY;
@@ -26,11 +27,15 @@ runProgram(
     let exitCode = 0;
 
     runLoadTest(
-      { ...flags, durationMs: flags.duration * 1000, stallMs: STALL_MS },
+      { ...flags, durationMs: flags.duration * 1000, stallMs: STALL_MS, holdMs: flags.hold * 1000 },
       () => connect(flags.host, flags.port),
       () => performance.now(),
     ).subscribe({
       next: (event) => {
+        if (event.type === 'holding') {
+          process.stderr.write(`holding ${event.connections} connections for ${event.seconds} s\n`);
+          return;
+        }
         if (event.type === 'progress') {
           if (!showProgress) return;
           const now = { at: performance.now(), echoed: event.echoed };

@@ -54,7 +54,7 @@ export class LatencyHistogram {
 
   private static indexOf(value: number): number {
     if (value < EXACT) return value;
-    const shift = bitLength(value) - EXACT_BITS + 1;
+    const shift = bitLength(value) - EXACT_BITS;
     return shift * BUCKETS_PER_OCTAVE + Math.floor(value / 2 ** shift);
   }
 

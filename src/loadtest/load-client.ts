@@ -14,9 +14,16 @@ export interface LoadPlan {
   readonly size: number;
 }
 
+/** When the clients of a load test start sending, and when they may close their connections. */
+export interface LoadCues {
+  readonly start$: Observable<void>;
+  readonly release$: Observable<void>;
+}
+
 export type LoadClientEvent =
   | { readonly type: 'ready' }
-  | { readonly type: 'echoes'; readonly count: number; readonly mismatches: readonly string[] };
+  | { readonly type: 'echoes'; readonly count: number; readonly mismatches: readonly string[] }
+  | { readonly type: 'finished' };
 
 /** Echoes can be a few bytes longer than what was sent; nothing a load test sends comes near this. */
 const MAX_ECHO_BYTES = 16 * 1024 * 1024;
@@ -41,16 +48,17 @@ function sameFields(body: Buffer, messages: LoadMessages, seq: number): boolean 
 }
 
 /**
- * One load-test connection as a stream. It waits for the handshake (`ready`), then, once
- * `start$` emits, sends its messages keeping at most `window` in flight, and checks that each
- * echo is the next message it sent: an `echoes` event per chunk of them, with any mismatch
- * described. It completes when every echo has arrived, and fails if the connection does first.
- * Latencies, from sending to the echo's arrival, go into `latencies`, in nanoseconds.
+ * One load-test connection as a stream. It waits for the handshake (`ready`); at `start$` it
+ * sends its messages, keeping at most `window` in flight, and checks that each echo is the next
+ * message it sent (`echoes`, per chunk of them, with any mismatch described). Once every echo
+ * is in it says `finished`, and at `release$` it closes its connection and completes. It fails
+ * if the connection ends first. Latencies, from sending to the echo's arrival, go into
+ * `latencies`, in nanoseconds.
  */
 export function loadClient(
   transport: Transport,
   plan: LoadPlan,
-  start$: Observable<void>,
+  cues: LoadCues,
   latencies: LatencyHistogram,
   clock: () => number,
 ): Observable<LoadClientEvent> {
@@ -60,6 +68,13 @@ export function loadClient(
     let messages: LoadMessages | undefined;
     let sent = 0;
     let echoed = 0;
+    let finished = false;
+
+    const finish = () => {
+      finished = true;
+      subscriber.next({ type: 'finished' });
+      subscriber.add(cues.release$.pipe(take(1)).subscribe(() => subscriber.complete()));
+    };
 
     const sendMore = (batch: LoadMessages) => {
       const count = Math.min(plan.window - (sent - echoed), plan.messages - sent);
@@ -76,7 +91,12 @@ export function loadClient(
       const ready = new LoadMessages(handshake.id, plan.size);
       messages = ready;
       subscriber.next({ type: 'ready' });
-      subscriber.add(start$.pipe(take(1)).subscribe(() => sendMore(ready)));
+      subscriber.add(
+        cues.start$.pipe(take(1)).subscribe(() => {
+          if (plan.messages === 0) finish();
+          else sendMore(ready);
+        }),
+      );
     };
 
     const check = (bodies: Buffer[], batch: LoadMessages) => {
@@ -104,7 +124,7 @@ export function loadClient(
       }
       if (runLength > 0) latencies.record((now - runSentAt) * 1e6, runLength);
       subscriber.next({ type: 'echoes', count: bodies.length, mismatches });
-      if (echoed === plan.messages) subscriber.complete();
+      if (echoed === plan.messages && !finished) finish();
       else sendMore(batch);
     };
 
@@ -138,7 +158,7 @@ export function loadClient(
       }),
     );
     return () => {
-      if (echoed === plan.messages) transport.end();
+      if (finished) transport.end();
       else transport.destroy();
     };
   });

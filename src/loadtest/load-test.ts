@@ -2,6 +2,7 @@ import {
   catchError,
   concat,
   defer,
+  delay,
   filter,
   first,
   ignoreElements,
@@ -34,6 +35,8 @@ export interface LoadTestOptions extends LoadPlan {
   readonly durationMs: number;
   /** With nothing heard from the server for this long, the run fails: it never hangs. */
   readonly stallMs: number;
+  /** How long the connections stay open, idle, once every client is done. */
+  readonly holdMs: number;
 }
 
 export interface LatencySummary {
@@ -59,6 +62,7 @@ export interface LoadTestSummary {
 
 export type LoadTestEvent =
   | { readonly type: 'progress'; readonly echoed: number; readonly expected: number }
+  | { readonly type: 'holding'; readonly connections: number; readonly seconds: number }
   | { readonly type: 'summary'; readonly summary: LoadTestSummary };
 
 /**
@@ -69,10 +73,7 @@ const HANDSHAKES_AT_ONCE = 256;
 const ERRORS_KEPT = 10;
 const PROGRESS_EVERY_MS = 250;
 
-type Happening =
-  | LoadClientEvent
-  | { readonly type: 'failed'; readonly reason: string }
-  | { readonly type: 'done' };
+type Happening = LoadClientEvent | { readonly type: 'failed'; readonly reason: string };
 
 interface Tally {
   readonly ready: number;
@@ -112,7 +113,7 @@ function tallied(tally: Tally, happening: Happening, now: number): Tally {
       );
     case 'failed':
       return withErrors({ ...heard, finished: tally.finished + 1 }, [happening.reason]);
-    case 'done':
+    case 'finished':
       return { ...heard, finished: tally.finished + 1 };
   }
 }
@@ -167,7 +168,7 @@ export function runLoadTest(
   return defer(() => {
     const started = clock();
     const latencies = new LatencyHistogram();
-    const start$ = new ReplaySubject<void>(1);
+    const cues = { start$: new ReplaySubject<void>(1), release$: new ReplaySubject<void>(1) };
 
     // A client is launched for each one that gets its handshake, or fails.
     const handshakeDone$ = new Subject<void>();
@@ -180,10 +181,7 @@ export function runLoadTest(
       mergeMap((connected): Observable<Happening> =>
         typeof connected === 'string'
           ? of({ type: 'failed', reason: `cannot connect: ${connected}` })
-          : concat(
-              loadClient(connected, options, start$, latencies, clock),
-              of<Happening>({ type: 'done' }),
-            ).pipe(
+          : loadClient(connected, options, cues, latencies, clock).pipe(
               catchError((error: unknown) =>
                 of<Happening>({ type: 'failed', reason: describeFailure(error) }),
               ),
@@ -212,16 +210,32 @@ export function runLoadTest(
       tap((tally) => (latest = tally)),
       share(),
     );
-    // The clients run while tally$ is subscribed; it completes when every client has finished.
+    const allFinished$ = tally$.pipe(first((tally) => tally.finished === options.clients));
+    // The clients run while tally$ is subscribed; it completes when every client has closed.
     const allDone$ = merge(
       tally$.pipe(ignoreElements()),
       tally$.pipe(
         first((tally) => tally.allReadyAt !== undefined),
-        tap(() => start$.next()),
+        tap(() => cues.start$.next()),
+        ignoreElements(),
+      ),
+      allFinished$.pipe(
+        delay(options.holdMs),
+        tap(() => cues.release$.next()),
         ignoreElements(),
       ),
     );
+    const holding$ = allFinished$.pipe(
+      filter(() => options.holdMs > 0),
+      map((tally): LoadTestEvent => ({
+        type: 'holding',
+        connections: tally.ready,
+        seconds: options.holdMs / 1000,
+      })),
+    );
+    // Silence counts only while clients are still at work: a held connection is idle by design.
     const stalled$ = interval(Math.min(options.stallMs, 1000)).pipe(
+      filter(() => latest.finished < options.clients),
       filter(() => clock() - latest.lastHeardAt > options.stallMs),
       mergeMap(() =>
         throwError(
@@ -246,6 +260,7 @@ export function runLoadTest(
     );
     return merge(
       progress$.pipe(takeUntil(timedOut$)),
+      holding$.pipe(takeUntil(timedOut$)),
       timedOut$.pipe(
         map((timedOut): LoadTestEvent => ({
           type: 'summary',
