@@ -35,6 +35,8 @@ function start(plan = { messages: 5, window: 2, size: 4 }) {
   return { socket, release$, latencies, events };
 }
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 const count = (events: LoadClientEvent[], type: LoadClientEvent['type']) =>
   events.filter((event) => event.type === type).length;
 
@@ -87,14 +89,12 @@ describe('loadClient', () => {
   it('fails when the server refuses it, or closes before every echo is in', async () => {
     const refused = start();
     refused.socket.receive(handshake(0, true));
-    expect(await refused.events.catch((error: Error) => error.message)).to.equal(
-      'server refused the connection',
-    );
+    expect(await refused.events.catch(messageOf)).to.equal('server refused the connection');
 
     const cut = start();
     cut.socket.receive(handshake(2));
     cut.socket.peerEnds();
-    expect(await cut.events.catch((error: Error) => error.message)).to.equal(
+    expect(await cut.events.catch(messageOf)).to.equal(
       'the server closed the connection after 0 of 5 echoes',
     );
   });
