@@ -25,7 +25,7 @@ function start(plan = { messages: 5, window: 2, size: 4 }) {
   let now = 0;
   const events = lastValueFrom(
     loadClient(
-      new SocketTransport(socket),
+      () => of(new SocketTransport(socket)),
       plan,
       { start$: of(undefined), release$ },
       latencies,
@@ -34,8 +34,6 @@ function start(plan = { messages: 5, window: 2, size: 4 }) {
   );
   return { socket, release$, latencies, events };
 }
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 const count = (events: LoadClientEvent[], type: LoadClientEvent['type']) =>
   events.filter((event) => event.type === type).length;
@@ -86,24 +84,30 @@ describe('loadClient', () => {
     ).to.deep.equal([]);
   });
 
-  it('fails when the server refuses it, or closes before every echo is in', async () => {
+  it('says it failed, and why, when the server refuses it or closes before every echo is in', async () => {
+    const failure = async (events: Promise<LoadClientEvent[]>) => (await events).at(-1);
+
     const refused = start();
     refused.socket.receive(handshake(0, true));
-    expect(await refused.events.catch(messageOf)).to.equal('server refused the connection');
+    expect(await failure(refused.events)).to.deep.equal({
+      type: 'failed',
+      reason: 'server refused the connection',
+    });
 
     const cut = start();
     cut.socket.receive(handshake(2));
     cut.socket.peerEnds();
-    expect(await cut.events.catch(messageOf)).to.equal(
-      'the server closed the connection after 0 of 5 echoes',
-    );
+    expect(await failure(cut.events)).to.deep.equal({
+      type: 'failed',
+      reason: 'the server closed the connection after 0 of 5 echoes',
+    });
   });
 
   it('with no messages to send, is finished as soon as it starts', async () => {
     const socket = new FakeSocket();
     const events = lastValueFrom(
       loadClient(
-        new SocketTransport(socket),
+        () => of(new SocketTransport(socket)),
         { messages: 0, window: 1, size: 1 },
         { start$: of(undefined), release$: of(undefined) },
         new LatencyHistogram(),

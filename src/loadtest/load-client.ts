@@ -1,4 +1,4 @@
-import { Observable, take } from 'rxjs';
+import { Observable, Observer, Subscriber } from 'rxjs';
 import { frameCodec } from '../protocol/chat-codec';
 import * as generated from '../protocol/generated/chat';
 import { Transport } from '../transport/transport';
@@ -14,7 +14,10 @@ export interface LoadPlan {
   readonly size: number;
 }
 
-/** When the clients of a load test start sending, and when they may close their connections. */
+/**
+ * When the clients of a load test start sending, and when they may close their connections:
+ * each emits once, then completes.
+ */
 export interface LoadCues {
   readonly start$: Observable<void>;
   readonly release$: Observable<void>;
@@ -23,10 +26,11 @@ export interface LoadCues {
 export type LoadClientEvent =
   | { readonly type: 'ready' }
   | { readonly type: 'echoes'; readonly count: number; readonly mismatches: readonly string[] }
-  | { readonly type: 'finished' };
+  | { readonly type: 'finished' }
+  | { readonly type: 'failed'; readonly reason: string };
 
 /** Echoes can be a few bytes longer than what was sent; nothing a load test sends comes near this. */
-const MAX_ECHO_BYTES = 16 * 1024 * 1024;
+const echoFrames = frameCodec(16 * 1024 * 1024);
 
 function describe(body: Buffer): string {
   try {
@@ -47,119 +51,159 @@ function sameFields(body: Buffer, messages: LoadMessages, seq: number): boolean 
   }
 }
 
+function describeError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/** A client's end when it fails: said as an event, so that one client's failure ends only it. */
+function fail(events: Subscriber<LoadClientEvent>, reason: string): void {
+  events.next({ type: 'failed', reason });
+  events.complete();
+}
+
+/** One load-test connection: its handshake, its messages, the check of its echoes. */
+class LoadConnection implements Observer<Buffer> {
+  private readonly decoder = echoFrames.decoder();
+  private readonly sentAt: Float64Array;
+  private messages: LoadMessages | undefined;
+  private sent = 0;
+  private echoed = 0;
+  private finished = false;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly plan: LoadPlan,
+    private readonly cues: LoadCues,
+    private readonly latencies: LatencyHistogram,
+    private readonly clock: () => number,
+    private readonly events: Subscriber<LoadClientEvent>,
+  ) {
+    this.sentAt = new Float64Array(Math.max(1, plan.window));
+  }
+
+  next(chunk: Buffer): void {
+    try {
+      const bodies = this.decoder.push(chunk);
+      if (!this.messages) {
+        const first = bodies.shift();
+        if (first) this.greet(first);
+      }
+      if (this.messages && bodies.length > 0) this.check(bodies, this.messages);
+    } catch (error) {
+      fail(this.events, describeError(error));
+    }
+  }
+
+  error(error: unknown): void {
+    fail(this.events, `lost the connection: ${describeError(error)}`);
+  }
+
+  complete(): void {
+    fail(
+      this.events,
+      this.messages
+        ? `the server closed the connection after ${this.echoed} of ${this.plan.messages} echoes`
+        : 'the server closed the connection before its handshake',
+    );
+  }
+
+  close(): void {
+    if (this.finished) this.transport.end();
+    else this.transport.destroy();
+  }
+
+  private greet(frame: Buffer): void {
+    const handshake = generated.Handshake.decode(frame);
+    if (handshake.error) throw new Error('server refused the connection');
+    const messages = new LoadMessages(handshake.id, this.plan.size);
+    this.messages = messages;
+    this.events.next({ type: 'ready' });
+    this.events.add(
+      this.cues.start$.subscribe(() => {
+        if (this.plan.messages === 0) this.finish();
+        else this.sendMore(messages);
+      }),
+    );
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.events.next({ type: 'finished' });
+    this.events.add(this.cues.release$.subscribe(() => this.events.complete()));
+  }
+
+  private sendMore(messages: LoadMessages): void {
+    const { plan, sentAt } = this;
+    const count = Math.min(plan.window - (this.sent - this.echoed), plan.messages - this.sent);
+    if (count <= 0) return;
+    const now = this.clock();
+    for (let seq = this.sent; seq < this.sent + count; seq++) sentAt[seq % sentAt.length] = now;
+    this.transport.write(messages.frames(this.sent, count));
+    this.sent += count;
+  }
+
+  private check(bodies: Buffer[], messages: LoadMessages): void {
+    const { sentAt } = this;
+    const now = this.clock();
+    const mismatches: string[] = [];
+    // Messages sent together share a send time: their latencies are recorded in one go.
+    let runSentAt = NaN;
+    let runLength = 0;
+    for (const body of bodies) {
+      if (this.echoed === this.sent) {
+        mismatches.push(`an echo for a message never sent: ${describe(body)}`);
+        continue;
+      }
+      if (!messages.isEcho(body, this.echoed) && !sameFields(body, messages, this.echoed)) {
+        mismatches.push(
+          `echo ${this.echoed} is ${describe(body)}, not "${messages.text(this.echoed)}"`,
+        );
+      }
+      const at = sentAt[this.echoed % sentAt.length] ?? now;
+      if (at !== runSentAt) {
+        if (runLength > 0) this.latencies.record((now - runSentAt) * 1e6, runLength);
+        runSentAt = at;
+        runLength = 0;
+      }
+      runLength++;
+      this.echoed++;
+    }
+    if (runLength > 0) this.latencies.record((now - runSentAt) * 1e6, runLength);
+    this.events.next({ type: 'echoes', count: bodies.length, mismatches });
+    if (this.echoed === this.plan.messages && !this.finished) this.finish();
+    else this.sendMore(messages);
+  }
+}
+
 /**
- * One load-test connection as a stream. It waits for the handshake (`ready`); at `start$` it
- * sends its messages, keeping at most `window` in flight, and checks that each echo is the next
- * message it sent (`echoes`, per chunk of them, with any mismatch described). Once every echo
- * is in it says `finished`, and at `release$` it closes its connection and completes. It fails
- * if the connection ends first. Latencies, from sending to the echo's arrival, go into
- * `latencies`, in nanoseconds.
+ * One load-test connection as a stream. It connects and waits for the handshake (`ready`); at
+ * `start$` it sends its messages, keeping at most `window` in flight, and checks that each echo
+ * is the next message it sent (`echoes`, per chunk of them, with any mismatch described). Once
+ * every echo is in it says `finished`, and at `release$` it closes its connection and
+ * completes. When it cannot connect, or the connection ends first, it says `failed`, why, and
+ * completes. Latencies, from
+ * sending to the echo's arrival, go into `latencies`, in nanoseconds.
  */
 export function loadClient(
-  transport: Transport,
+  connect: () => Observable<Transport>,
   plan: LoadPlan,
   cues: LoadCues,
   latencies: LatencyHistogram,
   clock: () => number,
 ): Observable<LoadClientEvent> {
   return new Observable<LoadClientEvent>((subscriber) => {
-    const decoder = frameCodec(MAX_ECHO_BYTES).decoder();
-    const sentAt = new Float64Array(Math.max(1, plan.window));
-    let messages: LoadMessages | undefined;
-    let sent = 0;
-    let echoed = 0;
-    let finished = false;
-
-    const finish = () => {
-      finished = true;
-      subscriber.next({ type: 'finished' });
-      subscriber.add(cues.release$.pipe(take(1)).subscribe(() => subscriber.complete()));
+    const talk = (transport: Transport) => {
+      const connection = new LoadConnection(transport, plan, cues, latencies, clock, subscriber);
+      subscriber.add(() => connection.close());
+      subscriber.add(transport.chunks.subscribe(connection));
     };
-
-    const sendMore = (batch: LoadMessages) => {
-      const count = Math.min(plan.window - (sent - echoed), plan.messages - sent);
-      if (count <= 0) return;
-      const now = clock();
-      for (let seq = sent; seq < sent + count; seq++) sentAt[seq % sentAt.length] = now;
-      transport.write(batch.frames(sent, count));
-      sent += count;
-    };
-
-    const greet = (frame: Buffer) => {
-      const handshake = generated.Handshake.decode(frame);
-      if (handshake.error) throw new Error('server refused the connection');
-      const ready = new LoadMessages(handshake.id, plan.size);
-      messages = ready;
-      subscriber.next({ type: 'ready' });
-      subscriber.add(
-        cues.start$.pipe(take(1)).subscribe(() => {
-          if (plan.messages === 0) finish();
-          else sendMore(ready);
-        }),
-      );
-    };
-
-    const check = (bodies: Buffer[], batch: LoadMessages) => {
-      const now = clock();
-      const mismatches: string[] = [];
-      // Messages sent together share a send time: their latencies are recorded in one go.
-      let runSentAt = NaN;
-      let runLength = 0;
-      for (const body of bodies) {
-        if (echoed === sent) {
-          mismatches.push(`an echo for a message never sent: ${describe(body)}`);
-          continue;
-        }
-        if (!batch.isEcho(body, echoed) && !sameFields(body, batch, echoed)) {
-          mismatches.push(`echo ${echoed} is ${describe(body)}, not "${batch.text(echoed)}"`);
-        }
-        const at = sentAt[echoed % sentAt.length] ?? now;
-        if (at !== runSentAt) {
-          if (runLength > 0) latencies.record((now - runSentAt) * 1e6, runLength);
-          runSentAt = at;
-          runLength = 0;
-        }
-        runLength++;
-        echoed++;
-      }
-      if (runLength > 0) latencies.record((now - runSentAt) * 1e6, runLength);
-      subscriber.next({ type: 'echoes', count: bodies.length, mismatches });
-      if (echoed === plan.messages && !finished) finish();
-      else sendMore(batch);
-    };
-
-    const onChunk = (chunk: Buffer) => {
-      const bodies = decoder.push(chunk);
-      if (!messages) {
-        const first = bodies.shift();
-        if (first) greet(first);
-      }
-      if (messages && bodies.length > 0) check(bodies, messages);
-    };
-
     subscriber.add(
-      transport.chunks.subscribe({
-        next: (chunk) => {
-          try {
-            onChunk(chunk);
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () =>
-          subscriber.error(
-            new Error(
-              messages
-                ? `the server closed the connection after ${echoed} of ${plan.messages} echoes`
-                : 'the server closed the connection before its handshake',
-            ),
-          ),
+      connect().subscribe({
+        next: talk,
+        error: (error: unknown) => fail(subscriber, `cannot connect: ${describeError(error)}`),
       }),
     );
-    return () => {
-      if (finished) transport.end();
-      else transport.destroy();
-    };
   });
 }

@@ -1,5 +1,4 @@
 import {
-  catchError,
   concat,
   defer,
   delay,
@@ -14,7 +13,6 @@ import {
   of,
   race,
   range,
-  ReplaySubject,
   scan,
   share,
   Subject,
@@ -26,6 +24,7 @@ import {
   zip,
 } from 'rxjs';
 import { Transport } from '../transport/transport';
+import { Cue } from './cue';
 import { LatencyHistogram } from './latency-histogram';
 import { loadClient, LoadClientEvent, LoadPlan } from './load-client';
 
@@ -73,8 +72,6 @@ const HANDSHAKES_AT_ONCE = 256;
 const ERRORS_KEPT = 10;
 const PROGRESS_EVERY_MS = 250;
 
-type Happening = LoadClientEvent | { readonly type: 'failed'; readonly reason: string };
-
 interface Tally {
   readonly ready: number;
   readonly finished: number;
@@ -86,12 +83,6 @@ interface Tally {
   readonly lastEchoAt: number;
 }
 
-function describeFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code && !message.includes(code) ? `${message} (${code})` : message;
-}
-
 function withErrors(tally: Tally, reasons: readonly string[]): Tally {
   if (reasons.length === 0) return tally;
   return {
@@ -101,7 +92,7 @@ function withErrors(tally: Tally, reasons: readonly string[]): Tally {
   };
 }
 
-function tallied(tally: Tally, happening: Happening, now: number): Tally {
+function tallied(tally: Tally, happening: LoadClientEvent, now: number): Tally {
   const heard = { ...tally, lastHeardAt: now };
   switch (happening.type) {
     case 'ready':
@@ -119,7 +110,7 @@ function tallied(tally: Tally, happening: Happening, now: number): Tally {
 }
 
 /** Folds one happening into the tally, noting when every client has its handshake or has failed. */
-function count(clients: number, tally: Tally, happening: Happening, now: number): Tally {
+function count(clients: number, tally: Tally, happening: LoadClientEvent, now: number): Tally {
   const next = tallied(tally, happening, now);
   const allReady = next.allReadyAt === undefined && next.ready + next.finished === clients;
   return allReady ? { ...next, allReadyAt: now } : next;
@@ -168,7 +159,9 @@ export function runLoadTest(
   return defer(() => {
     const started = clock();
     const latencies = new LatencyHistogram();
-    const cues = { start$: new ReplaySubject<void>(1), release$: new ReplaySubject<void>(1) };
+    const start = new Cue();
+    const release = new Cue();
+    const cues = { start$: start.fired$, release$: release.fired$ };
 
     // A client is launched for each one that gets its handshake, or fails.
     const handshakeDone$ = new Subject<void>();
@@ -177,16 +170,7 @@ export function runLoadTest(
       concat(range(0, HANDSHAKES_AT_ONCE), handshakeDone$),
     );
     const happening$ = launch$.pipe(
-      mergeMap(() => connect().pipe(catchError((error: unknown) => of(describeFailure(error))))),
-      mergeMap((connected): Observable<Happening> =>
-        typeof connected === 'string'
-          ? of({ type: 'failed', reason: `cannot connect: ${connected}` })
-          : loadClient(connected, options, cues, latencies, clock).pipe(
-              catchError((error: unknown) =>
-                of<Happening>({ type: 'failed', reason: describeFailure(error) }),
-              ),
-            ),
-      ),
+      mergeMap(() => loadClient(connect, options, cues, latencies, clock)),
     );
     const initial: Tally = {
       ready: 0,
@@ -204,7 +188,8 @@ export function runLoadTest(
         if (happening.type === 'ready' || happening.type === 'failed') handshakeDone$.next();
       }),
       scan(
-        (tally: Tally, happening: Happening) => count(options.clients, tally, happening, clock()),
+        (tally: Tally, happening: LoadClientEvent) =>
+          count(options.clients, tally, happening, clock()),
         initial,
       ),
       tap((tally) => (latest = tally)),
@@ -216,12 +201,12 @@ export function runLoadTest(
       tally$.pipe(ignoreElements()),
       tally$.pipe(
         first((tally) => tally.allReadyAt !== undefined),
-        tap(() => cues.start$.next()),
+        tap(() => start.fire()),
         ignoreElements(),
       ),
       allFinished$.pipe(
         delay(options.holdMs),
-        tap(() => cues.release$.next()),
+        tap(() => release.fire()),
         ignoreElements(),
       ),
     );

@@ -38,7 +38,7 @@ export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
  * never goes unheard, and removes each of its listeners, by name, when the socket closes.
  */
 export class SocketTransport implements Transport {
-  readonly remoteAddress: string;
+  private peer: string | undefined;
 
   private reader: Subscriber<Buffer> | undefined;
   /** How the input ended before anyone read it: completed (null) or failed (the error). */
@@ -54,10 +54,15 @@ export class SocketTransport implements Transport {
     private readonly socket: SocketLike,
     private readonly options: TransportOptions = DEFAULT_TRANSPORT_OPTIONS,
   ) {
-    this.remoteAddress = `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
+  }
+
+  /** Read when first asked for: it costs a system call, which a client never needs. */
+  get remoteAddress(): string {
+    this.peer ??= `${this.socket.remoteAddress ?? 'unknown'}:${this.socket.remotePort ?? 0}`;
+    return this.peer;
   }
 
   // Made when asked for, so that a connection does not keep them once subscribed.

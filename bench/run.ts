@@ -1,0 +1,586 @@
+/**
+ * `npm run bench`: the chat server against the baseline (bench/baseline-server.ts), cell by cell,
+ * alternating, in one run. It prints the tables and the targets on stdout and writes the raw
+ * results under bench/results/. bench/README.md explains how to read them.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = join(__dirname, '..', '..');
+const RUNS = 3;
+const MESSAGE_BYTES = 32;
+const CONNECTIONS = 10_000;
+const HOLD_SECONDS = 2;
+
+interface Candidate {
+  readonly name: 'server' | 'baseline';
+  readonly script: string;
+}
+
+const CANDIDATES: readonly Candidate[] = [
+  { name: 'server', script: 'dist/cli/server.js' },
+  { name: 'baseline', script: 'dist/bench/baseline-server.js' },
+];
+
+interface Cell {
+  readonly clients: number;
+  readonly window: number;
+  /** Messages per client: about two seconds of work for the server. */
+  readonly messages: number;
+}
+
+const CELLS: readonly Cell[] = [
+  { clients: 1, window: 1, messages: 20_000 },
+  { clients: 10, window: 32, messages: 60_000 },
+  { clients: 100, window: 1, messages: 1_000 },
+  { clients: 100, window: 32, messages: 15_000 },
+  { clients: 1000, window: 32, messages: 1_500 },
+];
+
+const cellName = (cell: Cell) => `${cell.clients}x${cell.window}`;
+
+interface Summary {
+  connections: number;
+  handshakeSeconds: number;
+  echoedMessages: number;
+  expectedMessages: number;
+  messagesPerSecond: number;
+  latencyMicros: { p50: number; p90: number; p99: number; max: number };
+  errors: number;
+  firstErrors: string[];
+}
+
+interface LoadRun {
+  subject: Candidate['name'];
+  cell: string;
+  run: number;
+  messagesPerSecond: number;
+  p50Micros: number;
+  p99Micros: number;
+  cpuSecondsPerMillion: number;
+  peakRssMegabytes: number;
+  errors: number;
+}
+
+interface ConnectionRun {
+  subject: Candidate['name'];
+  run: number;
+  connections: number;
+  handshakeSeconds: number;
+  heldBytesPerConnection: number;
+  peakBytesPerConnection: number;
+  numUsersMillisIdle?: number;
+  numUsersMillisLoaded?: number;
+  errors: number;
+}
+
+/** How processes are placed: the server on one core, the load tester on another. */
+interface Placement {
+  readonly pinned: boolean;
+  readonly fileLimit: number;
+}
+
+function placement(): Placement {
+  const fileLimit = Number(execFileSync('bash', ['-c', 'ulimit -Hn']).toString().trim()) || 1024;
+  let pinned = false;
+  if (cpus().length >= 2) {
+    try {
+      execFileSync('taskset', ['-c', '1', 'true']);
+      pinned = true;
+    } catch {
+      pinned = false;
+    }
+  }
+  return { pinned, fileLimit };
+}
+
+/** Starts `node script args`, on `cpu` when pinned, with the open-file limit raised as far as it goes. */
+function startNode(where: Placement, cpu: number, script: string, args: string[]): ChildProcess {
+  const node = [process.execPath, join(ROOT, script), ...args];
+  const command = where.pinned ? ['taskset', '-c', String(cpu), ...node] : node;
+  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$@"', 'bench', ...command], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/**
+ * The lines a child process prints, read as they come, always: a server whose log nobody reads
+ * would block once the pipe is full.
+ */
+class Output {
+  readonly lines: string[] = [];
+  private waiters: (() => boolean)[] = [];
+  private ended = false;
+
+  constructor(
+    stream: NodeJS.ReadableStream,
+    private readonly onLine: (line: string) => void = () => undefined,
+  ) {
+    const reader = createInterface({ input: stream });
+    reader.on('line', (line) => {
+      this.lines.push(line);
+      this.onLine(line);
+      this.check();
+    });
+    reader.on('close', () => {
+      this.ended = true;
+      this.check();
+    });
+  }
+
+  /** The first line that matches, or undefined if the output ends without one. */
+  waitFor(pattern: RegExp): Promise<string | undefined> {
+    return this.until(() => this.lines.find((line) => pattern.test(line)));
+  }
+
+  /** Resolves once `count` lines in all have been printed, or the output has ended. */
+  async waitForLines(count: number): Promise<void> {
+    await this.until(() => (this.lines.length >= count ? true : undefined));
+  }
+
+  private until<T>(find: () => T | undefined): Promise<T | undefined> {
+    return new Promise((resolve) => {
+      const settled = () => {
+        const found = find();
+        if (found === undefined && !this.ended) return false;
+        resolve(found);
+        return true;
+      };
+      if (!settled()) this.waiters.push(settled);
+    });
+  }
+
+  private check(): void {
+    this.waiters = this.waiters.filter((settled) => !settled());
+  }
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function memoryKilobytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+}
+
+interface RunningServer {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  readonly port: number;
+  readonly stdout: Output;
+  readonly startSeconds: number;
+}
+
+async function startServer(where: Placement, candidate: Candidate): Promise<RunningServer> {
+  const started = performance.now();
+  const child = startNode(where, 0, candidate.script, ['--port', '0']);
+  if (!child.stdout || !child.stderr || !child.pid)
+    throw new Error(`cannot start ${candidate.script}`);
+  const stdout = new Output(child.stdout);
+  const stderr = new Output(child.stderr);
+  const listening = await stderr.waitFor(/^listening on /);
+  if (listening === undefined)
+    throw new Error(`${candidate.script} did not start: ${stderr.lines.join(' / ')}`);
+  return {
+    process: child,
+    pid: child.pid,
+    port: Number(/:(\d+)$/.exec(listening)?.[1]),
+    stdout,
+    startSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+async function stopServer(server: RunningServer): Promise<void> {
+  const exited = once(server.process, 'exit');
+  server.process.kill('SIGTERM');
+  await exited;
+}
+
+interface LoadTestRun {
+  readonly summary: Summary;
+  readonly stderr: string[];
+}
+
+async function loadTest(
+  where: Placement,
+  port: number,
+  args: string[],
+  onStderr: (line: string) => void = () => undefined,
+): Promise<LoadTestRun> {
+  const child = startNode(where, 1, 'dist/cli/loadtest.js', [
+    '--port',
+    String(port),
+    '--size',
+    String(MESSAGE_BYTES),
+    '--duration',
+    '120',
+    '--json',
+    ...args,
+  ]);
+  if (!child.stdout || !child.stderr) throw new Error('cannot start the load tester');
+  const stdout = new Output(child.stdout);
+  const stderr = new Output(child.stderr, onStderr);
+  const [code] = (await once(child, 'close')) as [number];
+  const json = stdout.lines.at(-1);
+  if (json === undefined) {
+    throw new Error(`the load tester exited ${code}: ${stderr.lines.join(' / ')}`);
+  }
+  return { summary: JSON.parse(json) as Summary, stderr: stderr.lines };
+}
+
+async function runCell(
+  where: Placement,
+  subject: Candidate,
+  cell: Cell,
+  run: number,
+): Promise<LoadRun> {
+  const server = await startServer(where, subject);
+  await loadTest(where, server.port, ['--clients', '10', '--window', '32', '--messages', '2000']);
+  const cpuBefore = cpuSeconds(server.pid);
+  const { summary } = await loadTest(where, server.port, [
+    '--clients',
+    String(cell.clients),
+    '--window',
+    String(cell.window),
+    '--messages',
+    String(cell.messages),
+  ]);
+  const cpu = cpuSeconds(server.pid) - cpuBefore;
+  const peak = memoryKilobytes(server.pid, 'VmHWM');
+  await stopServer(server);
+  return {
+    subject: subject.name,
+    cell: cellName(cell),
+    run,
+    messagesPerSecond: summary.messagesPerSecond,
+    p50Micros: summary.latencyMicros.p50,
+    p99Micros: summary.latencyMicros.p99,
+    cpuSecondsPerMillion: (cpu / Math.max(1, summary.echoedMessages)) * 1e6,
+    peakRssMegabytes: peak / 1024,
+    errors: summary.errors,
+  };
+}
+
+/** How long the server's console takes to answer `num_users`, a hundred times over, per answer. */
+async function timeNumUsers(server: RunningServer): Promise<number> {
+  const asks = 100;
+  const answered = server.stdout.lines.length + asks;
+  const started = performance.now();
+  server.process.stdin?.write('num_users\n'.repeat(asks));
+  await server.stdout.waitForLines(answered);
+  return (performance.now() - started) / asks;
+}
+
+async function runConnections(
+  where: Placement,
+  subject: Candidate,
+  run: number,
+  connections: number,
+): Promise<ConnectionRun> {
+  const server = await startServer(where, subject);
+  const hasConsole = subject.name === 'server';
+  const numUsersMillisIdle = hasConsole ? await timeNumUsers(server) : undefined;
+  const before = memoryKilobytes(server.pid, 'VmRSS');
+  let held = NaN;
+  let numUsersMillisLoaded: number | undefined;
+  let measured: Promise<void> = Promise.resolve();
+  const { summary } = await loadTest(
+    where,
+    server.port,
+    ['--clients', String(connections), '--messages', '0', '--hold', String(HOLD_SECONDS)],
+    (line) => {
+      if (!line.startsWith('holding')) return;
+      measured = (async () => {
+        // A moment for the last handshakes' garbage to be collected, then the connections' cost.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        held = memoryKilobytes(server.pid, 'VmRSS');
+        if (hasConsole) numUsersMillisLoaded = await timeNumUsers(server);
+      })();
+    },
+  );
+  await measured;
+  const peak = memoryKilobytes(server.pid, 'VmHWM');
+  await stopServer(server);
+  return {
+    subject: subject.name,
+    run,
+    connections: summary.connections,
+    handshakeSeconds: summary.handshakeSeconds,
+    heldBytesPerConnection: ((held - before) * 1024) / connections,
+    peakBytesPerConnection: ((peak - before) * 1024) / connections,
+    ...(numUsersMillisIdle === undefined ? {} : { numUsersMillisIdle }),
+    ...(numUsersMillisLoaded === undefined ? {} : { numUsersMillisLoaded }),
+    errors: summary.errors,
+  };
+}
+
+interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[middle] ?? NaN)
+      : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+  return { median, min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN };
+}
+
+const figure = (value: number, digits = 0) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      })
+    : 'n/a';
+const ranged = ({ median, min, max }: Spread, digits = 0) =>
+  `${figure(median, digits)} (${figure(min, digits)}-${figure(max, digits)})`;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join(
+    '\n',
+  );
+}
+
+function runsOf<T extends { subject: Candidate['name'] }>(
+  runs: T[],
+  subject: Candidate['name'],
+): T[] {
+  return runs.filter((run) => run.subject === subject);
+}
+
+function loadTables(runs: LoadRun[]): {
+  text: string;
+  medians: Map<string, Record<string, Spread>>;
+} {
+  const medians = new Map<string, Record<string, Spread>>();
+  const throughput: string[][] = [];
+  const resources: string[][] = [];
+  for (const cell of CELLS.map(cellName)) {
+    const stats = (subject: Candidate['name']) => {
+      const cellRuns = runsOf(runs, subject).filter((run) => run.cell === cell);
+      return {
+        rate: spread(cellRuns.map((run) => run.messagesPerSecond)),
+        p50: spread(cellRuns.map((run) => run.p50Micros)),
+        p99: spread(cellRuns.map((run) => run.p99Micros)),
+        cpu: spread(cellRuns.map((run) => run.cpuSecondsPerMillion)),
+        rss: spread(cellRuns.map((run) => run.peakRssMegabytes)),
+      };
+    };
+    const server = stats('server');
+    const baseline = stats('baseline');
+    medians.set(`server ${cell}`, server);
+    medians.set(`baseline ${cell}`, baseline);
+    throughput.push([
+      cell,
+      ranged(server.rate),
+      ranged(baseline.rate),
+      figure(server.rate.median / baseline.rate.median, 2),
+      `${figure(server.p50.median)} / ${figure(server.p99.median)}`,
+      `${figure(baseline.p50.median)} / ${figure(baseline.p99.median)}`,
+      figure(server.p99.median / baseline.p99.median, 2),
+    ]);
+    resources.push([
+      cell,
+      ranged(server.cpu, 2),
+      ranged(baseline.cpu, 2),
+      figure(baseline.cpu.median / server.cpu.median, 2),
+      figure(server.rss.median, 1),
+      figure(baseline.rss.median, 1),
+      figure(server.rss.median / baseline.rss.median, 2),
+    ]);
+  }
+  const text = [
+    'Throughput and latency (median of the runs, range in brackets; latency in microseconds)',
+    '',
+    table(
+      [
+        'cell',
+        'server msg/s',
+        'baseline msg/s',
+        'server/baseline',
+        'server p50 / p99',
+        'baseline p50 / p99',
+        'p99 server/baseline',
+      ],
+      throughput,
+    ),
+    '',
+    'Server CPU per million messages (seconds) and peak RSS (MB)',
+    '',
+    table(
+      [
+        'cell',
+        'server CPU s/M',
+        'baseline CPU s/M',
+        'baseline/server',
+        'server RSS',
+        'baseline RSS',
+        'server/baseline',
+      ],
+      resources,
+    ),
+  ].join('\n');
+  return { text, medians };
+}
+
+function connectionTable(runs: ConnectionRun[]): string {
+  const row = (subject: Candidate['name']) => {
+    const mine = runsOf(runs, subject);
+    const numUsers = (pick: (run: ConnectionRun) => number | undefined) => {
+      const values = mine.map(pick).filter((value): value is number => value !== undefined);
+      return values.length > 0 ? figure(spread(values).median, 3) : 'n/a';
+    };
+    return [
+      subject,
+      figure(spread(mine.map((run) => run.connections)).median),
+      ranged(spread(mine.map((run) => run.handshakeSeconds)), 3),
+      ranged(spread(mine.map((run) => run.heldBytesPerConnection / 1024)), 2),
+      ranged(spread(mine.map((run) => run.peakBytesPerConnection / 1024)), 2),
+      `${numUsers((run) => run.numUsersMillisIdle)} / ${numUsers((run) => run.numUsersMillisLoaded)}`,
+    ];
+  };
+  return table(
+    [
+      'subject',
+      'connections',
+      'handshake all (s)',
+      'held RSS KB/conn',
+      'peak RSS KB/conn',
+      'num_users ms: 0 / all held',
+    ],
+    [row('server'), row('baseline')],
+  );
+}
+
+function verdict(met: boolean): string {
+  return met ? 'met' : 'NOT met';
+}
+
+function targets(
+  medians: Map<string, Record<string, Spread>>,
+  connections: ConnectionRun[],
+): string {
+  const median = (key: string, stat: string) => medians.get(key)?.[stat]?.median ?? NaN;
+  const lines: string[] = [];
+  for (const cell of ['100x32', '1000x32']) {
+    const rate = median(`server ${cell}`, 'rate') / median(`baseline ${cell}`, 'rate');
+    const cpu = median(`baseline ${cell}`, 'cpu') / median(`server ${cell}`, 'cpu');
+    lines.push(
+      `- ${cell}: messages/s server/baseline ${figure(rate, 2)} (>= 1.0: ${verdict(rate >= 1)}); CPU per message baseline/server ${figure(cpu, 2)} (>= 1.0: ${verdict(cpu >= 1)})`,
+    );
+  }
+  const p99 = median('server 100x1', 'p99') / median('baseline 100x1', 'p99');
+  lines.push(`- 100x1: p99 server/baseline ${figure(p99, 2)} (<= 1.2: ${verdict(p99 <= 1.2)})`);
+  const server = runsOf(connections, 'server');
+  const handshake = spread(server.map((run) => run.handshakeSeconds)).median;
+  const held = spread(server.map((run) => run.heldBytesPerConnection)).median / 1024;
+  const count = spread(server.map((run) => run.connections)).median;
+  lines.push(
+    `- ${figure(count)} connections handshaken in ${figure(handshake, 3)} s (<= 1.5 s: ${verdict(handshake <= 1.5 && count >= CONNECTIONS)})`,
+  );
+  lines.push(`- ${figure(held, 2)} KB of RSS per held connection (<= 8 KB: ${verdict(held <= 8)})`);
+  const scaling = median('server 1000x32', 'rate') / median('server 100x32', 'rate');
+  lines.push(
+    `- server 1000x32 / 100x32 throughput ${figure(scaling, 2)} (>= 0.8: ${verdict(scaling >= 0.8)})`,
+  );
+  const idle = spread(server.map((run) => run.numUsersMillisIdle ?? NaN)).median;
+  const loaded = spread(server.map((run) => run.numUsersMillisLoaded ?? NaN)).median;
+  lines.push(
+    `- num_users answers in ${figure(idle, 3)} ms with no users and ${figure(loaded, 3)} ms with all connections held (O(1): it reads a count kept by the server's scan)`,
+  );
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const where = placement();
+  const connections = Math.min(CONNECTIONS, where.fileLimit - 100);
+  const started = performance.now();
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
+  process.stderr.write(`bench on ${machine}\n`);
+  process.stderr.write(
+    where.pinned
+      ? 'the server runs pinned to CPU 0 and the load tester to CPU 1 (taskset)\n'
+      : 'not pinned: taskset or a second CPU is missing, so the processes share the CPUs\n',
+  );
+  if (connections < CONNECTIONS) {
+    process.stderr.write(
+      `the open-file limit is ${where.fileLimit}: the connection cell holds ${connections}, not ${CONNECTIONS}\n`,
+    );
+  }
+
+  const loadRuns: LoadRun[] = [];
+  const connectionRuns: ConnectionRun[] = [];
+  const startSeconds: number[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const order = run % 2 === 1 ? CANDIDATES : [...CANDIDATES].reverse();
+    for (const cell of CELLS) {
+      for (const subject of order) {
+        process.stderr.write(`run ${run}/${RUNS}: ${subject.name} ${cellName(cell)}\n`);
+        loadRuns.push(await runCell(where, subject, cell, run));
+      }
+    }
+    for (const subject of order) {
+      process.stderr.write(`run ${run}/${RUNS}: ${subject.name} ${connections} connections\n`);
+      connectionRuns.push(await runConnections(where, subject, run, connections));
+    }
+  }
+  for (let run = 0; run < 5; run++) {
+    const server = await startServer(where, { name: 'server', script: 'dist/cli/server.js' });
+    startSeconds.push(server.startSeconds);
+    await stopServer(server);
+  }
+
+  const { text, medians } = loadTables(loadRuns);
+  const errors = [...loadRuns, ...connectionRuns].reduce((total, run) => total + run.errors, 0);
+  const elapsed = (performance.now() - started) / 1000;
+  const report = [
+    `npm run bench, ${new Date().toISOString()}: ${machine}; ${where.pinned ? 'server on CPU 0, load tester on CPU 1' : 'not pinned'}; ${RUNS} runs a cell, ${MESSAGE_BYTES}-byte messages`,
+    '',
+    text,
+    '',
+    `${connections} connections held (median of ${RUNS} runs, range in brackets)`,
+    '',
+    connectionTable(connectionRuns),
+    '',
+    'Targets',
+    '',
+    targets(medians, connectionRuns),
+    '',
+    `The server starts listening in ${figure(spread(startSeconds).median, 3)} s (median of ${startSeconds.length} starts). Echo errors in all runs: ${errors}. The bench took ${figure(elapsed)} s.`,
+  ].join('\n');
+  process.stdout.write(`${report}\n`);
+
+  const directory = join(ROOT, 'bench', 'results');
+  mkdirSync(directory, { recursive: true });
+  const file = join(directory, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ machine, placement: where, loadRuns, connectionRuns, startSeconds, report }, null, 2)}\n`,
+  );
+  process.stderr.write(`raw results: ${file}\n`);
+  if (errors > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
