@@ -48,6 +48,9 @@ export const flag = {
   switch: (): Flag<boolean> => ({ takesValue: false, fallback: false, parse: () => true }),
 };
 
+/** The flags of every program that listens, or connects, on TCP. */
+export const connectionFlags = { host: flag.host(), port: flag.port() };
+
 type FlagValues<Spec> = {
   readonly [Name in keyof Spec]: Spec[Name] extends Flag<infer T> ? T : never;
 };

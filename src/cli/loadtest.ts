@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { runLoadTest } from '../loadtest/load-test';
 import { formatProgress, formatSummary } from '../loadtest/report';
 import { connect } from '../transport/tcp';
-import { flag, parseFlags } from './flags';
+import { connectionFlags, flag, parseFlags } from './flags';
 import { exitWith, runProgram } from './program';
 
 const STALL_MS = 5000;
@@ -12,8 +12,7 @@ runProgram(
   'npm run loadtest -- [--host H] [--port P] [--clients C] [--messages M] [--window W] [--size S] [--duration SEC] [--hold SEC] [--json]',
   () => {
     const flags = parseFlags(process.argv.slice(2), {
-      host: flag.host(),
-      port: flag.port(),
+      ...connectionFlags,
       clients: flag.count(10, 1, 100_000),
       messages: flag.count(10_000, 0),
       window: flag.count(32, 1, 1_000_000),

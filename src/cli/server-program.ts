@@ -4,7 +4,7 @@ import { runServer } from '../server/server';
 import { logLine, ServerControl } from '../server/server-events';
 import { Service } from '../server/service';
 import { formatAddress, listen } from '../transport/tcp';
-import { Flag, flag, parseFlags } from './flags';
+import { connectionFlags, Flag, flag, parseFlags } from './flags';
 import { openOperatorConsole } from './operator-console';
 import { describeNetworkError, exitWith } from './program';
 
@@ -43,8 +43,7 @@ export function serveFromCommandLine<In, Out>(
   program: ServerProgram<In, Out>,
 ): void {
   const flags = parseFlags(argv, {
-    host: flag.host(),
-    port: flag.port(),
+    ...connectionFlags,
     'max-clients': flag.count(10_000),
     ...({ [program.sizeFlag]: flag.count(65_536, 1, 64 * 1024 * 1024) } as Record<
       SizeFlag,

@@ -9,22 +9,18 @@ import {
   tap,
   throwIfEmpty,
 } from 'rxjs';
-import { exitWith, runProgram } from '../../cli/program';
-import { flag, parseFlags } from '../../cli/flags';
+import { describeNetworkError, exitWith, runProgram } from '../../cli/program';
+import { connectionFlags, parseFlags } from '../../cli/flags';
 import { decodeWith } from '../../protocol/decode-with';
 import { lineCodec } from '../../protocol/line-codec';
 import { formatAddress, listen } from '../../transport/tcp';
-import { describeNetworkError } from '../../cli/program';
 
 /**
  * Assignment 1, exercise 1: accept one connection, receive one text message (a line, or what
  * arrives before the client closes), print it, send it back, and exit.
  */
 runProgram('npm run a1:ex1 -- [--host H] [--port P]', () => {
-  const { host, port } = parseFlags(process.argv.slice(2), {
-    host: flag.host(),
-    port: flag.port(),
-  });
+  const { host, port } = parseFlags(process.argv.slice(2), connectionFlags);
   const lines = lineCodec();
   listen(host, port)
     .pipe(
