@@ -1,18 +1,14 @@
-import Long from 'long';
 import { chatClient } from '../client/chat-client';
 import { chatMessageCodec, serverFrameCodec } from '../protocol/chat-codec';
 import { runClient } from './client-program';
-import { connectionFlags, flag, parseFlags } from './flags';
+import { chatClientFlags, parseFlags } from './flags';
 import { runProgram } from './program';
 
 /** A server's echo carries a `from` that can be a few bytes longer than what was sent. */
 const MAX_RECEIVED_FRAME_BYTES = 16 * 1024 * 1024;
 
 runProgram('npm run client -- [--host H] [--port P] [--to ID]', () => {
-  const flags = parseFlags(process.argv.slice(2), {
-    ...connectionFlags,
-    to: flag.int64(Long.ZERO),
-  });
+  const flags = parseFlags(process.argv.slice(2), chatClientFlags);
   runClient({
     ...flags,
     outgoing: chatMessageCodec(),

@@ -51,6 +51,9 @@ export const flag = {
 /** The flags of every program that listens, or connects, on TCP. */
 export const connectionFlags = { host: flag.host(), port: flag.port() };
 
+/** The flags of the protobuf clients: where to connect, and whom to write to. */
+export const chatClientFlags = { ...connectionFlags, to: flag.int64(Long.ZERO) };
+
 type FlagValues<Spec> = {
   readonly [Name in keyof Spec]: Spec[Name] extends Flag<infer T> ? T : never;
 };

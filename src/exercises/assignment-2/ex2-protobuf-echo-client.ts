@@ -2,16 +2,13 @@ import Long from 'long';
 import { converse } from '../../client/conversation';
 import { CHAT_END_LINE } from '../../client/chat-client';
 import { runClient } from '../../cli/client-program';
-import { connectionFlags, flag, parseFlags } from '../../cli/flags';
+import { chatClientFlags, parseFlags } from '../../cli/flags';
 import { runProgram } from '../../cli/program';
 import { chatMessageCodec } from '../../protocol/chat-codec';
 
 /** Assignment 2, exercise 2's client: each line as a ChatMessage; prints each echo's text. */
 runProgram('npm run a2:ex2:client -- [--host H] [--port P] [--to ID]', () => {
-  const flags = parseFlags(process.argv.slice(2), {
-    ...connectionFlags,
-    to: flag.int64(Long.ZERO),
-  });
+  const flags = parseFlags(process.argv.slice(2), chatClientFlags);
   runClient({
     ...flags,
     outgoing: chatMessageCodec(),
