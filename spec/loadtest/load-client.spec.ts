@@ -92,6 +92,7 @@ describe('loadClient', () => {
     expect(await failure(refused.events)).to.deep.equal({
       type: 'failed',
       reason: 'server refused the connection',
+      greeted: false,
     });
 
     const cut = start();
@@ -100,6 +101,7 @@ describe('loadClient', () => {
     expect(await failure(cut.events)).to.deep.equal({
       type: 'failed',
       reason: 'the server closed the connection after 0 of 5 echoes',
+      greeted: true,
     });
   });
 

@@ -27,7 +27,8 @@ export type LoadClientEvent =
   | { readonly type: 'ready' }
   | { readonly type: 'echoes'; readonly count: number; readonly mismatches: readonly string[] }
   | { readonly type: 'finished' }
-  | { readonly type: 'failed'; readonly reason: string };
+  /** `greeted`: whether it had its handshake before it failed. */
+  | { readonly type: 'failed'; readonly reason: string; readonly greeted: boolean };
 
 /** Echoes can be a few bytes longer than what was sent; nothing a load test sends comes near this. */
 const echoFrames = frameCodec(16 * 1024 * 1024);
@@ -58,8 +59,8 @@ function describeError(error: unknown): string {
 }
 
 /** A client's end when it fails: said as an event, so that one client's failure ends only it. */
-function fail(events: Subscriber<LoadClientEvent>, reason: string): void {
-  events.next({ type: 'failed', reason });
+function fail(events: Subscriber<LoadClientEvent>, reason: string, greeted: boolean): void {
+  events.next({ type: 'failed', reason, greeted });
   events.complete();
 }
 
@@ -92,17 +93,16 @@ class LoadConnection implements Observer<Buffer> {
       }
       if (this.messages && bodies.length > 0) this.check(bodies, this.messages);
     } catch (error) {
-      fail(this.events, describeError(error));
+      this.fail(describeError(error));
     }
   }
 
   error(error: unknown): void {
-    fail(this.events, `lost the connection: ${describeError(error)}`);
+    this.fail(`lost the connection: ${describeError(error)}`);
   }
 
   complete(): void {
-    fail(
-      this.events,
+    this.fail(
       this.messages
         ? `the server closed the connection after ${this.echoed} of ${this.plan.messages} echoes`
         : 'the server closed the connection before its handshake',
@@ -112,6 +112,10 @@ class LoadConnection implements Observer<Buffer> {
   close(): void {
     if (this.finished) this.transport.end();
     else this.transport.destroy();
+  }
+
+  private fail(reason: string): void {
+    fail(this.events, reason, this.messages !== undefined);
   }
 
   private greet(frame: Buffer): void {
@@ -202,7 +206,8 @@ export function loadClient(
     subscriber.add(
       connect().subscribe({
         next: talk,
-        error: (error: unknown) => fail(subscriber, `cannot connect: ${describeError(error)}`),
+        error: (error: unknown) =>
+          fail(subscriber, `cannot connect: ${describeError(error)}`, false),
       }),
     );
   });

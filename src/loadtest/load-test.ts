@@ -72,8 +72,10 @@ const HANDSHAKES_AT_ONCE = 256;
 const ERRORS_KEPT = 10;
 const PROGRESS_EVERY_MS = 250;
 
-interface Tally {
+export interface Tally {
   readonly ready: number;
+  /** Clients that failed before their handshake. */
+  readonly unreachable: number;
   readonly finished: number;
   readonly echoed: number;
   readonly errors: number;
@@ -103,17 +105,46 @@ function tallied(tally: Tally, happening: LoadClientEvent, now: number): Tally {
         happening.mismatches,
       );
     case 'failed':
-      return withErrors({ ...heard, finished: tally.finished + 1 }, [happening.reason]);
+      return withErrors(
+        {
+          ...heard,
+          finished: tally.finished + 1,
+          unreachable: tally.unreachable + (happening.greeted ? 0 : 1),
+        },
+        [happening.reason],
+      );
     case 'finished':
       return { ...heard, finished: tally.finished + 1 };
   }
 }
 
-/** Folds one happening into the tally, noting when every client has its handshake or has failed. */
-function count(clients: number, tally: Tally, happening: LoadClientEvent, now: number): Tally {
+/**
+ * Folds one client event into the tally: the reducer of the load test's `scan`. It notes when
+ * every client has its handshake, or has failed without one: then they all start.
+ */
+export function foldLoadEvent(
+  clients: number,
+  tally: Tally,
+  happening: LoadClientEvent,
+  now: number,
+): Tally {
   const next = tallied(tally, happening, now);
-  const allReady = next.allReadyAt === undefined && next.ready + next.finished === clients;
+  const allReady = next.allReadyAt === undefined && next.ready + next.unreachable === clients;
   return allReady ? { ...next, allReadyAt: now } : next;
+}
+
+export function initialTally(startedAt: number): Tally {
+  return {
+    ready: 0,
+    unreachable: 0,
+    finished: 0,
+    echoed: 0,
+    errors: 0,
+    firstErrors: [],
+    allReadyAt: undefined,
+    lastHeardAt: startedAt,
+    lastEchoAt: startedAt,
+  };
 }
 
 function summarize(
@@ -163,7 +194,7 @@ export function runLoadTest(
     const release = new Cue();
     const cues = { start$: start.fired$, release$: release.fired$ };
 
-    // A client is launched for each one that gets its handshake, or fails.
+    // A client is launched for each one that gets its handshake, or fails without one.
     const handshakeDone$ = new Subject<void>();
     const launch$ = zip(
       range(0, options.clients),
@@ -172,24 +203,17 @@ export function runLoadTest(
     const happening$ = launch$.pipe(
       mergeMap(() => loadClient(connect, options, cues, latencies, clock)),
     );
-    const initial: Tally = {
-      ready: 0,
-      finished: 0,
-      echoed: 0,
-      errors: 0,
-      firstErrors: [],
-      allReadyAt: undefined,
-      lastHeardAt: started,
-      lastEchoAt: started,
-    };
+    const initial = initialTally(started);
     let latest = initial;
     const tally$ = happening$.pipe(
       tap((happening) => {
-        if (happening.type === 'ready' || happening.type === 'failed') handshakeDone$.next();
+        const settled =
+          happening.type === 'ready' || (happening.type === 'failed' && !happening.greeted);
+        if (settled) handshakeDone$.next();
       }),
       scan(
         (tally: Tally, happening: LoadClientEvent) =>
-          count(options.clients, tally, happening, clock()),
+          foldLoadEvent(options.clients, tally, happening, clock()),
         initial,
       ),
       tap((tally) => (latest = tally)),
