@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import Long from 'long';
-import { chatMessageCodec, serverFrameCodec } from '../../src/protocol/chat-codec';
+import { chatMessageCodec, frameCodec, serverFrameCodec } from '../../src/protocol/chat-codec';
 import { ChatMessage, parseInt64 } from '../../src/protocol/messages';
 import { ProtocolError } from '../../src/protocol/protocol-error';
 import { everyCutInTwoOrThree } from '../support/chunkings';
@@ -107,6 +107,15 @@ describe('chat codecs', () => {
   it('encodes an error handshake with the id left at its default', () => {
     const bytes = serverFrameCodec().encode([{ handshake: { id: Long.ZERO, error: true } }]);
     expect(Buffer.from(bytes).toString('hex')).to.equal('021001');
+  });
+});
+
+describe('frameCodec', () => {
+  it('passes frames through undecoded, each behind its length prefix', () => {
+    const frames = [Buffer.from('0801', 'hex'), Buffer.alloc(0), Buffer.alloc(200, 7)];
+    const bytes = frameCodec().encode(frames);
+    expect(Buffer.from(bytes).subarray(0, 5).toString('hex')).to.equal('020801' + '00' + 'c8');
+    expect(frameCodec().decoder().push(bytes)).to.deep.equal(frames);
   });
 });
 

@@ -80,7 +80,7 @@ export function frameCodec(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Codec<Buffe
   return delimitedCodec(
     maxFrameBytes,
     (frame) => frame,
-    (frame, writer) => writer.bytes(frame),
+    (frame, writer) => writer.raw(frame),
   );
 }
 
