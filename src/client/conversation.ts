@@ -58,8 +58,10 @@ function advance<Send, Reply>(
         awaiting: progress.awaiting - (rules.answers(happening.reply) ? 1 : 0),
       });
     case 'server-closed': {
+      const closed = next({});
+      if (closed.finished) return closed;
       const waiting = progress.awaiting > 0 ? ` with ${progress.awaiting} replies outstanding` : '';
-      return { ...next({}), failure: `the server closed the connection${waiting}` };
+      return { ...closed, failure: `the server closed the connection${waiting}` };
     }
   }
 }
@@ -93,10 +95,8 @@ export function converse<Send, Reply>(
       start,
     ),
     takeWhile((progress) => !progress.finished && progress.failure === undefined, true),
-    concatMap((progress) =>
-      progress.failure !== undefined && !progress.finished
-        ? throwError(() => new ClientError(progress.failure ?? ''))
-        : progress.effects,
+    concatMap(({ failure, effects }) =>
+      failure === undefined ? effects : throwError(() => new ClientError(failure)),
     ),
   );
 }

@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { lastValueFrom, of, toArray } from 'rxjs';
+import { parseCommand } from '../../src/server/operator-commands';
+import { operator } from '../../src/server/operator';
+import { ServerEvent } from '../../src/server/server-events';
+import { foldEvent, initialServerState, ServerState } from '../../src/server/server-state';
+import { TrafficCounter } from '../../src/server/traffic';
+
+describe('parseCommand', () => {
+  it('reads every command, with or without surrounding spaces', () => {
+    expect(parseCommand('num_users')).to.deep.equal({ name: 'num_users' });
+    expect(parseCommand('  users  ')).to.deep.equal({ name: 'users' });
+    expect(parseCommand('kick 12')).to.deep.equal({ name: 'kick', id: 12n });
+    expect(parseCommand('kick 9223372036854775807')).to.deep.equal({
+      name: 'kick',
+      id: 2n ** 63n - 1n,
+    });
+    expect(parseCommand('broadcast  hello,   world ')).to.deep.equal({
+      name: 'broadcast',
+      text: 'hello,   world',
+    });
+  });
+
+  it('answers a blank line with nothing, and anything wrong with a one-line error', () => {
+    expect(parseCommand('   ')).to.equal(undefined);
+    expect(parseCommand('frob')).to.deep.equal({
+      error: 'unknown command "frob"; type help for the list of commands',
+    });
+    expect(parseCommand('num_users now')).to.deep.equal({ error: 'num_users takes no arguments' });
+    expect(parseCommand('broadcast')).to.deep.equal({ error: 'usage: broadcast <text>' });
+    for (const bad of ['kick', 'kick 0', 'kick -3', 'kick abc', 'kick 9223372036854775808']) {
+      expect(parseCommand(bad), bad).to.deep.equal({
+        error: 'usage: kick <id>, where id is a user id as listed by users',
+      });
+    }
+  });
+});
+
+function stateWith(...events: ServerEvent[]): ServerState {
+  return events.reduce(foldEvent, initialServerState(0));
+}
+
+const connected = (id: bigint, traffic = new TrafficCounter()): ServerEvent => ({
+  type: 'connected',
+  id,
+  remoteAddress: '10.0.0.1:7',
+  at: Date.UTC(2026, 10, 21, 12),
+  traffic,
+});
+
+function answersTo(lines: string[], state: ServerState, now = 0) {
+  return lastValueFrom(operator(of(...lines), of(state), () => now).pipe(toArray()));
+}
+
+describe('operator', () => {
+  it('answers num_users and users from the state', async () => {
+    const traffic = new TrafficCounter();
+    traffic.countIn(3);
+    traffic.countOut(4);
+    const state = stateWith(connected(1n, traffic), connected(2n), {
+      type: 'disconnected',
+      id: 2n,
+      reason: 'x',
+    });
+    expect(await answersTo(['num_users', 'users'], state)).to.deep.equal([
+      { answer: '1 user connected' },
+      {
+        answer:
+          'user 1 from 10.0.0.1:7, connected since 2026-11-21T12:00:00.000Z, 3 messages in, 4 out',
+      },
+    ]);
+    expect(await answersTo(['num_users', 'users'], stateWith())).to.deep.equal([
+      { answer: '0 users connected' },
+      { answer: 'no users connected' },
+    ]);
+  });
+
+  it('turns kick, broadcast and quit into controls, and refuses to kick a user who is not there', async () => {
+    const state = stateWith(connected(1n));
+    expect(await answersTo(['kick 1', 'kick 2', 'broadcast hi', 'quit'], state)).to.deep.equal([
+      { answer: 'kicking user 1' },
+      { control: { type: 'kick', id: 1n } },
+      { answer: 'no user 2 is connected' },
+      { control: { type: 'broadcast', text: 'hi' } },
+      { answer: 'broadcast to 1 user' },
+      { answer: 'shutting down: closing 1 connection' },
+      { control: { type: 'shutdown' } },
+    ]);
+  });
+
+  it('gives stats with the uptime', async () => {
+    const state = stateWith(connected(1n), { type: 'refused', remoteAddress: 'x', reason: 'full' });
+    const oneDayAndABit = ((24 * 60 + 61) * 60 + 5) * 1000;
+    expect(await answersTo(['stats'], state, oneDayAndABit)).to.deep.equal([
+      { answer: 'uptime 1d 1h 1m 5s' },
+      { answer: 'users now 1, peak 1' },
+      { answer: 'connections 1 accepted, 1 refused' },
+      { answer: 'messages 0 in, 0 out' },
+      { answer: 'protocol errors 0' },
+    ]);
+  });
+});
