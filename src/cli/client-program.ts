@@ -19,7 +19,8 @@ import { Codec } from '../protocol/codec';
 import { decodeWith } from '../protocol/decode-with';
 import { connect, formatAddress } from '../transport/tcp';
 import { Transport } from '../transport/transport';
-import { describeNetworkError, exitWith } from './program';
+import { describeNetworkError } from '../transport/network-errors';
+import { exitWith } from './program';
 
 /** Standard input's lines; reading starts at subscription, so nothing is read before it is wanted. */
 export function stdinLines(): Observable<string> {

@@ -1,7 +1,7 @@
 import { UsageError } from './flags';
 
 /** The text of a failure, in one line. */
-export function describeError(error: unknown): string {
+function describeError(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
@@ -26,23 +26,4 @@ export function runProgram(usage: string, main: () => void): void {
 export function exitWith(code: number, message?: string): never {
   if (message !== undefined) process.stderr.write(`${message}\n`);
   process.exit(code);
-}
-
-const NETWORK_ERRORS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EADDRINUSE: 'address already in use',
-  EADDRNOTAVAIL: 'address not available on this machine',
-  EACCES: 'permission denied',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-};
-
-/** A network error as a short phrase: "connection refused", "address already in use". */
-export function describeNetworkError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (code !== undefined ? NETWORK_ERRORS[code] : undefined) ?? describeError(error);
 }

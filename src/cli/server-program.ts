@@ -6,7 +6,8 @@ import { Service } from '../server/service';
 import { formatAddress, listen } from '../transport/tcp';
 import { connectionFlags, Flag, flag, parseFlags } from './flags';
 import { openOperatorConsole } from './operator-console';
-import { describeNetworkError, exitWith } from './program';
+import { describeNetworkError } from '../transport/network-errors';
+import { exitWith } from './program';
 
 type SizeFlag = 'max-frame-bytes' | 'max-line-bytes';
 

@@ -1,6 +1,7 @@
 import { Observable, Observer, Subscriber } from 'rxjs';
 import { frameCodec } from '../protocol/chat-codec';
 import * as generated from '../protocol/generated/chat';
+import { describeNetworkError } from '../transport/network-errors';
 import { Transport } from '../transport/transport';
 import { LatencyHistogram } from './latency-histogram';
 import { LoadMessages } from './load-messages';
@@ -52,12 +53,6 @@ function sameFields(body: Buffer, messages: LoadMessages, seq: number): boolean 
   }
 }
 
-function describeError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code && !message.includes(code) ? `${message} (${code})` : message;
-}
-
 /** A client's end when it fails: said as an event, so that one client's failure ends only it. */
 function fail(events: Subscriber<LoadClientEvent>, reason: string, greeted: boolean): void {
   events.next({ type: 'failed', reason, greeted });
@@ -93,12 +88,12 @@ class LoadConnection implements Observer<Buffer> {
       }
       if (this.messages && bodies.length > 0) this.check(bodies, this.messages);
     } catch (error) {
-      this.fail(describeError(error));
+      this.fail(describeNetworkError(error));
     }
   }
 
   error(error: unknown): void {
-    this.fail(`lost the connection: ${describeError(error)}`);
+    this.fail(`lost the connection: ${describeNetworkError(error)}`);
   }
 
   complete(): void {
@@ -207,7 +202,7 @@ export function loadClient(
       connect().subscribe({
         next: talk,
         error: (error: unknown) =>
-          fail(subscriber, `cannot connect: ${describeError(error)}`, false),
+          fail(subscriber, `cannot connect: ${describeNetworkError(error)}`, false),
       }),
     );
   });

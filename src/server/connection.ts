@@ -1,6 +1,7 @@
 import { Observable, Observer, Subscriber } from 'rxjs';
 import { DecodingObserver } from '../protocol/decode-with';
 import { ProtocolError } from '../protocol/protocol-error';
+import { describeNetworkError } from '../transport/network-errors';
 import { Transport } from '../transport/transport';
 import { ServerEvent } from './server-events';
 import { Service, Session, UserId } from './service';
@@ -24,9 +25,7 @@ export interface ConnectionPlan<Out> {
 function describeFailure(error: unknown): string {
   if (error instanceof ProtocolError) return `protocol error: ${error.message}`;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ECONNRESET') return 'connection reset by the client';
-  if (error instanceof Error) return code ? `${error.message} (${code})` : error.message;
-  return String(error);
+  return code === 'ECONNRESET' ? 'connection reset by the client' : describeNetworkError(error);
 }
 
 /**

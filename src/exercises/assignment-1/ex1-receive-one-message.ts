@@ -9,7 +9,8 @@ import {
   tap,
   throwIfEmpty,
 } from 'rxjs';
-import { describeNetworkError, exitWith, runProgram } from '../../cli/program';
+import { exitWith, runProgram } from '../../cli/program';
+import { describeNetworkError } from '../../transport/network-errors';
 import { connectionFlags, parseFlags } from '../../cli/flags';
 import { decodeWith } from '../../protocol/decode-with';
 import { lineCodec } from '../../protocol/line-codec';
