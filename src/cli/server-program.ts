@@ -7,7 +7,7 @@ import { formatAddress, listen } from '../transport/tcp';
 import { connectionFlags, Flag, flag, parseFlags } from './flags';
 import { openOperatorConsole } from './operator-console';
 import { describeNetworkError } from '../transport/network-errors';
-import { exitWith } from './program';
+import { exitWith, runProgram } from './program';
 
 type SizeFlag = 'max-frame-bytes' | 'max-line-bytes';
 
@@ -19,13 +19,6 @@ export interface ServerProgram<In, Out> {
   readonly console: boolean;
 }
 
-export function serverUsage(
-  command: string,
-  sizeFlag: ServerProgram<unknown, unknown>['sizeFlag'],
-) {
-  return `${command} [--host H] [--port P] [--max-clients N] [--${sizeFlag} B]`;
-}
-
 function signal$(name: NodeJS.Signals): Observable<void> {
   return new Observable<void>((subscriber) => {
     const handler = () => subscriber.next();
@@ -35,21 +28,25 @@ function signal$(name: NodeJS.Signals): Observable<void> {
 }
 
 /**
- * Runs a server from the command line: logs on stderr, the operator console on stdin and
- * stdout; SIGINT, SIGTERM, Ctrl-C at the prompt and `quit` shut it down gracefully (exit 0);
- * a port it cannot listen on is exit 1.
+ * Runs a server from the command line, as `command` (how the usage line names it): logs on
+ * stderr, the operator console on stdin and stdout; SIGINT, SIGTERM, Ctrl-C at the prompt and
+ * `quit` shut it down gracefully (exit 0); a port it cannot listen on is exit 1.
  */
-export function serveFromCommandLine<In, Out>(
-  argv: readonly string[],
-  program: ServerProgram<In, Out>,
-): void {
-  const flags = parseFlags(argv, {
+export function runServerProgram<In, Out>(command: string, program: ServerProgram<In, Out>): void {
+  const usage = `${command} [--host H] [--port P] [--max-clients N] [--${program.sizeFlag} B]`;
+  runProgram(usage, () => serve(program));
+}
+
+function serve<In, Out>(program: ServerProgram<In, Out>): void {
+  // Only the program's own size flag is in the spec; the type names both, and only that one is read.
+  const sizeFlag = { [program.sizeFlag]: flag.count(65_536, 1, 64 * 1024 * 1024) } as Record<
+    SizeFlag,
+    Flag<number>
+  >;
+  const flags = parseFlags(process.argv.slice(2), {
     ...connectionFlags,
     'max-clients': flag.count(10_000),
-    ...({ [program.sizeFlag]: flag.count(65_536, 1, 64 * 1024 * 1024) } as Record<
-      SizeFlag,
-      Flag<number>
-    >),
+    ...sizeFlag,
   });
   const maxBytes = flags[program.sizeFlag];
   const console = program.console ? openOperatorConsole() : undefined;

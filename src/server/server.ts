@@ -37,12 +37,6 @@ export interface ServerUpdate {
   readonly state: ServerState;
 }
 
-type ControlOf<Type extends ServerControl['type']> = Extract<ServerControl, { type: Type }>;
-const isControl =
-  <Type extends ServerControl['type']>(type: Type) =>
-  (control: ServerControl): control is ControlOf<Type> =>
-    control.type === type;
-
 /**
  * A server as a stream: it accepts connections from `listener$`, serves each with `service`,
  * obeys `control$`, and emits every event with the state it leads to. A `shutdown` control stops
@@ -59,7 +53,11 @@ export function runServer<In, Out>(
     const traffic = new TrafficCounter();
     let state = initialServerState(clock(), traffic);
     const controls$ = control$.pipe(share());
-    const shutdown$ = controls$.pipe(filter(isControl('shutdown')), take(1), share());
+    const shutdown$ = controls$.pipe(
+      filter((control) => control.type === 'shutdown'),
+      take(1),
+      share(),
+    );
     const hub = new SignalHub<ConnectionSignal<Out>>();
     // Until shutdown, which is signalled too: then every connection closes and the server ends.
     const signalled$ = controls$.pipe(

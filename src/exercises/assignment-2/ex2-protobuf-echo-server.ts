@@ -1,12 +1,9 @@
-import { runProgram } from '../../cli/program';
-import { serveFromCommandLine, serverUsage } from '../../cli/server-program';
 import { chatEchoService } from '../../server/echo-services';
+import { runServerProgram } from '../../cli/server-program';
 
 /** Assignment 2, exercise 2: ChatMessages echoed exactly as sent; no handshake yet. */
-runProgram(serverUsage('npm run a2:ex2 --', 'max-frame-bytes'), () =>
-  serveFromCommandLine(process.argv.slice(2), {
-    sizeFlag: 'max-frame-bytes',
-    service: chatEchoService,
-    console: true,
-  }),
-);
+runServerProgram('npm run a2:ex2 --', {
+  sizeFlag: 'max-frame-bytes',
+  service: chatEchoService,
+  console: true,
+});
