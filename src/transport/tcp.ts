@@ -64,7 +64,9 @@ export function connect(
 ): Observable<Transport> {
   return new Observable<Transport>((subscriber) => {
     const socket = createConnection({ host, port, allowHalfOpen: true });
+    let connected = false;
     const onConnect = () => {
+      connected = true;
       socket.off('error', onError);
       subscriber.next(new SocketTransport(configure(socket), transportOptions));
       subscriber.complete();
@@ -74,10 +76,9 @@ export function connect(
     socket.once('error', onError);
     return () => {
       socket.off('connect', onConnect);
-      if (!subscriber.closed) {
-        socket.off('error', onError);
-        socket.destroy();
-      }
+      // Given up before it connected: destroyed, or it would connect anyway and stay open.
+      // `onError` stays, to hear an error that may already be on its way.
+      if (!connected) socket.destroy();
     };
   });
 }
