@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { chat } from '../support/frames';
-import { run, startServer, stopAll } from '../support/programs';
+import { run, start, startServer, stopAll } from '../support/programs';
 import { TestClient } from '../support/tcp-client';
 
 const SERVER = 'cli/server.js';
@@ -228,7 +228,6 @@ describe('the chat client', function () {
     ]);
 
     const server = await startServer(SERVER);
-    const { start } = await import('../support/programs');
     const client = start(CLIENT, ['--port', String(server.port)]);
     await client.line('stderr', /connected as/);
     server.child.kill('SIGTERM');
