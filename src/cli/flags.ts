@@ -45,6 +45,18 @@ export const flag = {
       }
       return value;
     }),
+  text: (fallback: string, what: string) =>
+    valueFlag(fallback, (text, name) => {
+      if (text === '') throw new UsageError(`--${name} must be ${what}`);
+      return text;
+    }),
+  choice: <const Choices extends readonly string[]>(fallback: Choices[number], choices: Choices) =>
+    valueFlag<Choices[number]>(fallback, (text, name) => {
+      if (!choices.includes(text)) {
+        throw new UsageError(`--${name} must be one of ${choices.join(', ')}, not "${text}"`);
+      }
+      return text;
+    }),
   switch: (): Flag<boolean> => ({ takesValue: false, fallback: false, parse: () => true }),
 };
 
@@ -54,7 +66,7 @@ export const connectionFlags = { host: flag.host(), port: flag.port() };
 /** The flags of the protobuf clients: where to connect, and whom to write to. */
 export const chatClientFlags = { ...connectionFlags, to: flag.int64(Long.ZERO) };
 
-type FlagValues<Spec> = {
+export type FlagValues<Spec> = {
   readonly [Name in keyof Spec]: Spec[Name] extends Flag<infer T> ? T : never;
 };
 

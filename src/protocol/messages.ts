@@ -12,9 +12,23 @@ type Fields<Message> = {
   ]: Message[Field];
 };
 
+/** Assignment 2's fields required, the later ones optional: what a peer that knows only them sends. */
+type WithLaterFieldsOptional<Message, Original extends keyof Message> = Pick<Message, Original> &
+  Partial<Omit<Message, Original>>;
+
 /** A chat message as `proto/chat.proto` defines it; int64 fields are exact `Long`s. */
-export type ChatMessage = Fields<generated.ChatMessage>;
-export type Handshake = Fields<generated.Handshake>;
+export type ChatMessage = WithLaterFieldsOptional<
+  Fields<generated.ChatMessage>,
+  'from' | 'to' | 'msg'
+>;
+export type Handshake = WithLaterFieldsOptional<Fields<generated.Handshake>, 'id' | 'error'>;
+export type Receipt = generated.Receipt.$Properties;
+export type Hello = generated.Hello.$Properties;
+export type Notice = generated.Notice.$Properties;
+export const ReceiptStatus = generated.Receipt.Status;
+export const Refusal = generated.Receipt.Refusal;
+export const NoticeKind = generated.Notice.Kind;
+export const NoticeCode = generated.Notice.Code;
 
 /** What a server sends: a handshake first, then chat messages. */
 export type ServerFrame = { readonly handshake: Handshake } | { readonly chat: ChatMessage };

@@ -1,42 +1,49 @@
-import Long from 'long';
+import { randomBytes } from 'node:crypto';
+import { ChatDeps, chatSession, ChatSignal } from '../chat/chat-session';
+import { refusedHandshake } from '../chat/chat-frames';
+import { DirectMessageCounters } from '../chat/direct-message-counters';
 import {
   chatMessageCodec,
   DEFAULT_MAX_FRAME_BYTES,
   serverFrameCodec,
 } from '../protocol/chat-codec';
-import { ChatMessage, OPERATOR_ID, ServerFrame } from '../protocol/messages';
-import { Answer, Service, Session, UserId } from './service';
+import { ChatMessage, ServerFrame } from '../protocol/messages';
+import { ChatStore } from '../store/chat-store';
+import { Service } from './service';
+
+/** The default of `--max-pending`: deliveries that may wait for one user. */
+export const DEFAULT_MAX_PENDING = 10_000;
+
+/** Bytes of a user's secret: 128 random bits. */
+const SECRET_BYTES = 16;
+
+export interface ChatServiceOptions {
+  readonly store: ChatStore;
+  readonly maxFrameBytes?: number;
+  readonly maxPending?: number;
+  readonly counters?: DirectMessageCounters;
+  readonly newSecret?: () => Buffer;
+}
+
+export type ChatService = Service<ChatMessage, ServerFrame, ChatSignal>;
 
 /**
- * The chat server's conversation: a Handshake with the user's id, then every ChatMessage the
- * user sends comes back to it, in order, with `from` set to the user's id.
+ * The chat server: a Handshake with the user's id and secret, then every ChatMessage comes back
+ * to its sender with `from` set to the user's id, and a direct message also goes to its
+ * recipient, now or when it comes back.
  */
-class ChatSession implements Session<ChatMessage, ServerFrame> {
-  constructor(private readonly from: Long) {}
-
-  get greeting(): readonly ServerFrame[] {
-    return [{ handshake: { id: this.from, error: false } }];
-  }
-
-  answer(batch: readonly ChatMessage[]): Answer<ServerFrame> {
-    const { from } = this;
-    return { replies: batch.map(({ to, msg }) => ({ chat: { from, to, msg } })), last: false };
-  }
-}
-
-export function chatSession(id: UserId): Session<ChatMessage, ServerFrame> {
-  return new ChatSession(Long.fromBigInt(id));
-}
-
-export function chatService(
+export function chatService({
+  store,
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
-): Service<ChatMessage, ServerFrame> {
+  maxPending = DEFAULT_MAX_PENDING,
+  counters = new DirectMessageCounters(),
+  newSecret = () => randomBytes(SECRET_BYTES),
+}: ChatServiceOptions): ChatService {
+  const deps: ChatDeps = { store, maxPending, counters, newSecret };
   return {
     incoming: chatMessageCodec(maxFrameBytes),
     outgoing: serverFrameCodec(maxFrameBytes),
-    session: chatSession,
-    sessionEndReason: 'client closed the connection',
-    refusal: [{ handshake: { id: Long.ZERO, error: true } }],
-    announcement: (text) => ({ chat: { from: OPERATOR_ID, to: Long.ZERO, msg: text } }),
+    session: (id, server) => chatSession(id, server, deps),
+    refusal: [refusedHandshake()],
   };
 }

@@ -1,23 +1,22 @@
-import { Observable, Observer, Subscriber } from 'rxjs';
+import { Observable, Observer, Subscriber, Subscription, take } from 'rxjs';
 import { DecodingObserver } from '../protocol/decode-with';
 import { ProtocolError } from '../protocol/protocol-error';
 import { describeNetworkError } from '../transport/network-errors';
 import { Transport } from '../transport/transport';
 import { ServerEvent } from './server-events';
-import { Service, Session, UserId } from './service';
+import { Answer, Service, Session, SessionEffect, Signal, StopReason, UserId } from './service';
+import { SignalHub } from './signal-hub';
 import { TrafficCounter } from './traffic';
 
-/** What happens to one connection: it connects, may break the protocol, and disconnects. */
+/** What happens to one connection: it connects, may resume a user, may break the protocol, and disconnects. */
 export type ConnectionEvent = Extract<
   ServerEvent,
-  { type: 'connected' | 'protocol-error' | 'disconnected' }
+  { type: 'connected' | 'resumed' | 'protocol-error' | 'warning' | 'disconnected' }
 >;
 
-/** What the server tells one connection: frames to send it unprompted, or to stop, and why. */
-export type ConnectionSignal<Out> = { readonly push: readonly Out[] } | { readonly stop: string };
-
-export interface ConnectionPlan<Out> {
-  readonly signal$: Observable<ConnectionSignal<Out>>;
+export interface ConnectionPlan<Extra> {
+  /** Where signals for users come from and go to. */
+  readonly hub: SignalHub<Signal<Extra>>;
   readonly traffic: TrafficCounter;
   readonly acceptedAt: number;
 }
@@ -28,47 +27,59 @@ function describeFailure(error: unknown): string {
   return code === 'ECONNRESET' ? 'connection reset by the client' : describeNetworkError(error);
 }
 
+function isStop<Extra>(signal: Signal<Extra>): signal is { readonly stop: StopReason } {
+  return typeof signal === 'object' && signal !== null && 'stop' in signal;
+}
+
+/** What arrived while the connection was busy, kept in order. */
+type Held<In, Extra> =
+  | { readonly batch: readonly In[] }
+  | { readonly signal: Signal<Extra> };
+
 /**
- * A connection being served: it answers each batch the user sends, sends what the server
- * pushes, and ends the connection when the conversation ends or it is told to stop. A class,
- * not closures, because there is one per connected user and its methods are shared.
+ * A connection being served: it does what its session answers to each batch the user sends and
+ * each signal it hears, one answer at a time, and ends the connection when the conversation ends
+ * or it is told to stop. A class, not closures, because there is one per connected user and its
+ * methods are shared.
  */
-class ServedConnection<In, Out> implements Observer<In[]> {
-  private readonly session: Session<In, Out>;
+class ServedConnection<In, Out, Extra> implements Observer<In[]> {
+  private readonly session: Session<In, Out, Extra>;
+  private user: UserId;
+  private signals: Subscription | undefined;
   private reason: string | undefined;
   private ending = false;
+  /** An answer's work is outstanding: what arrives meanwhile is held, in order. */
+  private busy = false;
+  private held: Held<In, Extra>[] | undefined;
 
   constructor(
     private readonly transport: Transport,
-    private readonly service: Service<In, Out>,
-    private readonly id: UserId,
-    private readonly traffic: TrafficCounter,
+    private readonly service: Service<In, Out, Extra>,
+    private readonly connection: UserId,
+    private readonly plan: ConnectionPlan<Extra>,
     private readonly events: Subscriber<ConnectionEvent>,
   ) {
-    this.session = service.session(id);
+    this.user = connection;
+    this.session = service.session(connection, plan.hub);
   }
 
-  greet(): void {
-    this.send(this.session.greeting);
+  start(): void {
+    this.listenAs(this.user);
+    this.attempt(() => this.session.greet());
   }
 
   /** A batch from the user. A fault in answering it closes this connection, nothing else. */
   next(batch: readonly In[]): void {
-    this.traffic.countIn(batch.length);
+    this.plan.traffic.countIn(batch.length);
     if (this.ending) return;
-    try {
-      const { replies, last } = this.session.answer(batch);
-      this.send(replies);
-      if (last) this.end(this.service.sessionEndReason);
-    } catch (error) {
-      this.error(error);
-    }
+    if (this.busy) this.hold({ batch });
+    else this.attempt(() => this.session.answer(batch));
   }
 
   /** The input failed: a protocol error, a reset, or the transport giving up. */
   error(error: unknown): void {
     if (error instanceof ProtocolError && !this.ending) {
-      this.events.next({ type: 'protocol-error', id: this.id, message: error.message });
+      this.events.next({ type: 'protocol-error', id: this.user, message: error.message });
     }
     this.watchClose(describeFailure(error));
     this.ending = true;
@@ -79,15 +90,88 @@ class ServedConnection<In, Out> implements Observer<In[]> {
     this.end('client closed the connection');
   }
 
-  signal(signal: ConnectionSignal<Out>): void {
-    if ('push' in signal) this.send(signal.push);
-    else this.end(signal.stop);
+  /** A signal for this connection's user. A stop does not wait for outstanding work. */
+  private hear(signal: Signal<Extra>): void {
+    if (this.ending) return;
+    if (this.busy && !isStop(signal)) this.hold({ signal });
+    else this.attempt(() => this.session.hear(signal));
+  }
+
+  private hold(item: Held<In, Extra>): void {
+    if (this.held) this.held.push(item);
+    else this.held = [item];
+  }
+
+  private attempt(answer: () => Answer<Out, Extra>): void {
+    try {
+      this.take(answer());
+    } catch (error) {
+      this.error(error);
+    }
+  }
+
+  private take(answer: Answer<Out, Extra>): void {
+    this.send(answer.replies);
+    if (answer.effects) for (const effect of answer.effects) this.apply(effect);
+    if (answer.close !== undefined) {
+      this.end(answer.close);
+    } else if (answer.then) {
+      this.busy = true;
+      this.events.add(
+        answer.then.pipe(take(1)).subscribe({
+          next: (next) => {
+            this.busy = false;
+            if (this.ending) return;
+            this.attempt(() => next);
+            this.releaseHeld();
+          },
+          error: (error: unknown) => this.error(error),
+        }),
+      );
+    }
+  }
+
+  /** Answers what was held, until an answer makes the connection busy again. */
+  private releaseHeld(): void {
+    while (!this.busy && !this.ending && this.held && this.held.length > 0) {
+      const first = this.held.shift() as Held<In, Extra>;
+      if ('signal' in first) {
+        this.attempt(() => this.session.hear(first.signal));
+        continue;
+      }
+      // Batches held back to back are answered as one.
+      const batch = [...first.batch];
+      while (this.held[0] && 'batch' in this.held[0]) {
+        batch.push(...(this.held.shift() as { readonly batch: readonly In[] }).batch);
+      }
+      this.attempt(() => this.session.answer(batch));
+    }
+    if (this.held?.length === 0) this.held = undefined;
+  }
+
+  private apply(effect: SessionEffect<Extra>): void {
+    if ('become' in effect) {
+      const from = this.user;
+      this.user = effect.become;
+      this.listenAs(this.user);
+      this.events.next({ type: 'resumed', connection: this.connection, from, id: this.user });
+    } else if ('warn' in effect) {
+      this.events.next({ type: 'warning', id: this.user, message: effect.warn });
+    } else {
+      this.plan.hub.send(effect.to, effect.signal);
+    }
+  }
+
+  private listenAs(user: UserId): void {
+    this.signals?.unsubscribe();
+    this.signals = this.plan.hub.signalsFor(user).subscribe((signal) => this.hear(signal));
+    this.events.add(this.signals);
   }
 
   private send(batch: readonly Out[]): void {
     if (this.ending || batch.length === 0) return;
     this.transport.write(this.service.outgoing.encode(batch));
-    this.traffic.countOut(batch.length);
+    this.plan.traffic.countOut(batch.length);
   }
 
   private end(why: string): void {
@@ -106,7 +190,8 @@ class ServedConnection<In, Out> implements Observer<In[]> {
     this.reason = reason;
     this.events.add(
       this.transport.closed.subscribe(() => {
-        this.events.next({ type: 'disconnected', id: this.id, reason });
+        const { user: id, connection } = this;
+        this.events.next({ type: 'disconnected', id, connection, reason });
         this.events.complete();
       }),
     );
@@ -115,24 +200,24 @@ class ServedConnection<In, Out> implements Observer<In[]> {
 
 /**
  * One connection's whole life as one stream, from `connected` to `disconnected`. The session's
- * greeting goes first; each batch the user sends is answered with one write; what the server
- * pushes is written too, and all of it is counted in `plan.traffic`. The end of the
- * conversation or a stop signal closes the connection gracefully, a failure at once.
+ * greeting goes first; each batch the user sends is answered with one write; what other users
+ * and the operator signal is answered too, and all of it is counted in `plan.traffic`. The end
+ * of the conversation or a stop signal closes the connection gracefully, a failure at once.
  * Unsubscribing destroys the socket.
  */
-export function serveConnection<In, Out>(
+export function serveConnection<In, Out, Extra>(
   transport: Transport,
-  service: Service<In, Out>,
+  service: Service<In, Out, Extra>,
   id: UserId,
-  { signal$, traffic, acceptedAt }: ConnectionPlan<Out>,
+  plan: ConnectionPlan<Extra>,
 ): Observable<ConnectionEvent> {
   return new Observable<ConnectionEvent>((subscriber) => {
     const { remoteAddress } = transport;
-    subscriber.next({ type: 'connected', id, remoteAddress, at: acceptedAt, traffic });
-    const connection = new ServedConnection(transport, service, id, traffic, subscriber);
+    const { traffic, acceptedAt: at } = plan;
+    subscriber.next({ type: 'connected', id, remoteAddress, at, traffic });
+    const connection = new ServedConnection(transport, service, id, plan, subscriber);
     subscriber.add(() => transport.destroy());
-    connection.greet();
+    connection.start();
     subscriber.add(transport.chunks.subscribe(new DecodingObserver(service.incoming, connection)));
-    subscriber.add(signal$.subscribe((signal) => connection.signal(signal)));
   });
 }

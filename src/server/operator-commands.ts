@@ -12,7 +12,7 @@ export type OperatorCommand =
 
 export const COMMAND_HELP: readonly string[] = [
   'num_users         how many users are connected',
-  'users             one line per connected user',
+  'users             one line per connected user, then the offline ones',
   "kick <id>         close a user's connection",
   'broadcast <text>  send a message from the operator to every user',
   'stats             uptime, users, connections and traffic',

@@ -13,8 +13,23 @@ export type ServerEvent =
       readonly traffic: Readonly<TrafficCounter>;
     }
   | { readonly type: 'refused'; readonly remoteAddress: string; readonly reason: string }
+  | {
+      /** The connection accepted as user `from` speaks for user `id` from now on. */
+      readonly type: 'resumed';
+      readonly connection: UserId;
+      readonly from: UserId;
+      readonly id: UserId;
+    }
   | { readonly type: 'protocol-error'; readonly id: UserId; readonly message: string }
-  | { readonly type: 'disconnected'; readonly id: UserId; readonly reason: string }
+  | {
+      readonly type: 'disconnected';
+      readonly id: UserId;
+      /** The id the connection was accepted with. */
+      readonly connection: UserId;
+      readonly reason: string;
+    }
+  /** Something went wrong for one user that did not end its connection, such as a store failure. */
+  | { readonly type: 'warning'; readonly id: UserId; readonly message: string }
   | { readonly type: 'shutting-down' };
 
 /** What the operator asks the server to do. */
@@ -32,8 +47,12 @@ export function logLine(event: ServerEvent): string {
       return `user ${event.id} connected from ${event.remoteAddress}`;
     case 'refused':
       return `refused a connection from ${event.remoteAddress}: ${event.reason}`;
+    case 'resumed':
+      return `user ${event.id} resumed, on the connection accepted as user ${event.from}`;
     case 'protocol-error':
       return `protocol error from user ${event.id}: ${event.message}`;
+    case 'warning':
+      return `warning for user ${event.id}: ${event.message}`;
     case 'disconnected':
       return `user ${event.id} disconnected: ${event.reason}`;
     case 'shutting-down':

@@ -4,6 +4,8 @@ import { TrafficCounter } from './traffic';
 
 export interface UserRecord {
   readonly id: UserId;
+  /** The id its connection was accepted with: `id` too, unless it resumed another user. */
+  readonly connection: UserId;
   readonly remoteAddress: string;
   readonly connectedAt: number;
   readonly traffic: Readonly<TrafficCounter>;
@@ -32,6 +34,7 @@ export interface ServerState {
 export function initialServerState(
   startedAt: number,
   traffic: Readonly<TrafficCounter> = new TrafficCounter(),
+  lastId: UserId = 0n,
 ): ServerState {
   return {
     stats: {
@@ -42,7 +45,7 @@ export function initialServerState(
       refused: 0,
       protocolErrors: 0,
     },
-    lastId: 0n,
+    lastId,
     shuttingDown: false,
     users: new Map(),
     traffic,
@@ -67,18 +70,37 @@ function tally(stats: ServerStats, event: ServerEvent): ServerStats {
     case 'protocol-error':
       return { ...stats, protocolErrors: stats.protocolErrors + 1 };
     case 'listening':
+    case 'resumed':
+    case 'warning':
     case 'shutting-down':
       return stats;
   }
 }
 
-/** Keeps the table of connected users, in place: copying it for every event would cost O(users). */
+/**
+ * Keeps the table of connected users, in place: copying it for every event would cost O(users).
+ * A user resumed on a new connection replaces the one on its old connection, whose disconnect
+ * then leaves the table alone.
+ */
 function updateUsers(users: Map<UserId, UserRecord>, event: ServerEvent): void {
-  if (event.type === 'connected') {
-    const { id, remoteAddress, at, traffic } = event;
-    users.set(id, { id, remoteAddress, connectedAt: at, traffic });
-  } else if (event.type === 'disconnected') {
-    users.delete(event.id);
+  switch (event.type) {
+    case 'connected': {
+      const { id, remoteAddress, at, traffic } = event;
+      users.set(id, { id, connection: id, remoteAddress, connectedAt: at, traffic });
+      return;
+    }
+    case 'resumed': {
+      const record = users.get(event.from);
+      if (record?.connection !== event.connection) return;
+      users.delete(event.from);
+      users.set(event.id, { ...record, id: event.id });
+      return;
+    }
+    case 'disconnected':
+      if (users.get(event.id)?.connection === event.connection) users.delete(event.id);
+      return;
+    default:
+      return;
   }
 }
 

@@ -19,16 +19,18 @@ import {
 } from 'rxjs';
 import { ListenerEvent } from '../transport/tcp';
 import { Transport } from '../transport/transport';
-import { ConnectionSignal, serveConnection } from './connection';
+import { serveConnection } from './connection';
 import { ServerControl, ServerEvent } from './server-events';
 import { foldEvent, initialServerState, ServerState } from './server-state';
-import { Service } from './service';
+import { Service, Signal, UserId } from './service';
 import { SignalHub } from './signal-hub';
 import { TrafficCounter } from './traffic';
 
 export interface ServerOptions {
   /** Users served at once; one more is refused. */
   readonly maxClients: number;
+  /** The last id given out before this server started: the first user gets the one after. */
+  readonly lastUserId?: UserId;
 }
 
 /** An event and the server's state just after it. */
@@ -42,34 +44,30 @@ export interface ServerUpdate {
  * obeys `control$`, and emits every event with the state it leads to. A `shutdown` control stops
  * accepting and closes every connection gracefully; the stream completes once all are closed.
  */
-export function runServer<In, Out>(
+export function runServer<In, Out, Extra>(
   listener$: Observable<ListenerEvent>,
   control$: Observable<ServerControl>,
-  service: Service<In, Out>,
+  service: Service<In, Out, Extra>,
   options: ServerOptions,
   clock: () => number = Date.now,
 ): Observable<ServerUpdate> {
   return defer(() => {
     const traffic = new TrafficCounter();
-    let state = initialServerState(clock(), traffic);
+    let state = initialServerState(clock(), traffic, options.lastUserId);
     const controls$ = control$.pipe(share());
     const shutdown$ = controls$.pipe(
       filter((control) => control.type === 'shutdown'),
       take(1),
       share(),
     );
-    const hub = new SignalHub<ConnectionSignal<Out>>();
+    const hub = new SignalHub<Signal<Extra>>();
     // Until shutdown, which is signalled too: then every connection closes and the server ends.
     const signalled$ = controls$.pipe(
       takeWhile((control) => control.type !== 'shutdown', true),
       tap((control) => {
-        if (control.type === 'broadcast') {
-          hub.broadcast({ push: [service.announcement(control.text)] });
-        } else if (control.type === 'kick') {
-          hub.send(control.id, { stop: 'kicked by the operator' });
-        } else {
-          hub.broadcast({ stop: 'server shutting down' });
-        }
+        if (control.type === 'broadcast') hub.broadcast({ announce: control.text });
+        else if (control.type === 'kick') hub.send(control.id, { stop: 'kicked' });
+        else hub.broadcast({ stop: 'shutdown' });
       }),
       ignoreElements(),
     );
@@ -99,11 +97,7 @@ export function runServer<In, Out>(
         return refuse(transport, `the server is full (${options.maxClients} users)`);
       }
       const id = state.lastId + 1n;
-      const plan = {
-        signal$: hub.signalsFor(id),
-        traffic: new TrafficCounter(traffic),
-        acceptedAt: clock(),
-      };
+      const plan = { hub, traffic: new TrafficCounter(traffic), acceptedAt: clock() };
       return serveConnection(transport, service, id, plan);
     };
 

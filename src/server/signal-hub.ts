@@ -1,18 +1,26 @@
 import { Observable, Subscriber } from 'rxjs';
-import { UserId } from './service';
+import { ServerView, UserId } from './service';
 
 /**
  * Delivers signals to connected users: to one user by id in O(1), or to everyone. Each user's
- * signals are a stream, subscribed while its connection lives.
+ * signals are a stream, subscribed while its connection speaks for that user. When a second
+ * connection listens for the same user (a resumed session taking over), it takes the user's
+ * signals from then on, and the first one's leaving does not take them away.
  */
-export class SignalHub<Signal> {
+export class SignalHub<Signal> implements ServerView {
   private readonly listeners = new Map<UserId, Subscriber<Signal>>();
 
   signalsFor(id: UserId): Observable<Signal> {
     return new Observable<Signal>((subscriber) => {
       this.listeners.set(id, subscriber);
-      return () => this.listeners.delete(id);
+      return () => {
+        if (this.listeners.get(id) === subscriber) this.listeners.delete(id);
+      };
     });
+  }
+
+  isOnline(id: UserId): boolean {
+    return this.listeners.has(id);
   }
 
   send(id: UserId, signal: Signal): void {

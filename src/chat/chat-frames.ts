@@ -1,0 +1,93 @@
+import Long from 'long';
+import {
+  ChatMessage,
+  Notice,
+  NoticeCode,
+  NoticeKind,
+  OPERATOR_ID,
+  Receipt,
+  ReceiptStatus,
+  Refusal,
+  ServerFrame,
+} from '../protocol/messages';
+import { StoredDelivery, StoreOutcome } from '../store/chat-store';
+
+/** The frames the chat server sends, built from plain values. */
+
+export function handshake(id: Long, secret: Uint8Array): ServerFrame {
+  return { handshake: { id, error: false, secret } };
+}
+
+/** The only frame of a connection the server cannot serve; with a reason when it is new. */
+export function refusedHandshake(reason?: string): ServerFrame {
+  return { handshake: { id: Long.ZERO, error: true, ...(reason === undefined ? {} : { reason }) } };
+}
+
+export function echo(from: Long, { to, msg }: ChatMessage, receipt?: Receipt): ServerFrame {
+  return { chat: receipt ? { from, to, msg, receipt } : { from, to, msg } };
+}
+
+export function announcement(text: string): ServerFrame {
+  return { chat: { from: OPERATOR_ID, to: Long.ZERO, msg: text } };
+}
+
+export function deliveryFrame(to: Long, delivery: StoredDelivery): ServerFrame {
+  const chat: ChatMessage = {
+    from: Long.fromBigInt(delivery.from),
+    to,
+    msg: delivery.msg,
+    delivery: Long.fromBigInt(delivery.delivery, true),
+    ...(delivery.redelivered ? { redelivered: true } : {}),
+  };
+  return { chat };
+}
+
+export function notice(to: Long, fields: Notice): ServerFrame {
+  return { chat: { from: OPERATOR_ID, to, msg: '', notice: fields } };
+}
+
+export type NoticeCodeName = keyof typeof NoticeCode;
+
+export function errorNotice(to: Long, code: NoticeCodeName, text: string): ServerFrame {
+  return notice(to, { kind: NoticeKind.ERROR, code: NoticeCode[code], text });
+}
+
+export function closingNotice(to: Long, code: NoticeCodeName, text: string): ServerFrame {
+  return notice(to, { kind: NoticeKind.CLOSING, code: NoticeCode[code], text });
+}
+
+export function welcome(id: Long, code: 'RESUMED' | 'NEW_USER', pending: bigint): ServerFrame {
+  const text =
+    code === 'RESUMED' ? `resumed as user ${id.toString()}` : `you are user ${id.toString()}`;
+  return notice(id, {
+    kind: NoticeKind.WELCOME,
+    code: NoticeCode[code],
+    text,
+    id,
+    pending: Long.fromBigInt(pending, true),
+  });
+}
+
+const REFUSALS = {
+  'unknown-recipient': { refusal: Refusal.UNKNOWN_RECIPIENT, reason: 'no user has that id' },
+  'mailbox-full': {
+    refusal: Refusal.MAILBOX_FULL,
+    reason: 'too many messages are waiting for that user',
+  },
+  'store-failed': { refusal: Refusal.STORE_FAILED, reason: 'the server could not store it' },
+} as const;
+
+export type RefusalName = keyof typeof REFUSALS;
+
+export function refusedReceipt(why: RefusalName): Receipt {
+  return { status: ReceiptStatus.REFUSED, ...REFUSALS[why] };
+}
+
+/** What became of a direct message: what the store said, or that it could not say. */
+export type Outcome = StoreOutcome | { readonly refused: RefusalName };
+
+/** The receipt for a stored direct message, or for one that was refused. */
+export function receiptFor(outcome: Outcome, recipientOnline: boolean): Receipt {
+  if ('refused' in outcome) return refusedReceipt(outcome.refused);
+  return { status: recipientOnline ? ReceiptStatus.DELIVERED : ReceiptStatus.STORED };
+}

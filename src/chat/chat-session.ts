@@ -1,0 +1,390 @@
+import Long from 'long';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { catchError, map, Observable, of } from 'rxjs';
+import { ChatMessage, Hello, ServerFrame } from '../protocol/messages';
+import {
+  Answer,
+  followedBy,
+  ServerView,
+  Session,
+  Signal,
+  STOP_REASONS,
+  StopReason,
+  stopped,
+  UserId,
+} from '../server/service';
+import { ChatStore, Outgoing, StoredDelivery, StoredUser } from '../store/chat-store';
+import {
+  announcement,
+  closingNotice,
+  deliveryFrame,
+  echo,
+  errorNotice,
+  handshake,
+  NoticeCodeName,
+  Outcome,
+  receiptFor,
+  refusedHandshake,
+  welcome,
+} from './chat-frames';
+import { DirectMessageCounters } from './direct-message-counters';
+import {
+  acknowledge,
+  DeliveryWindow,
+  onDelivery,
+  openWindow,
+  sentUpTo,
+  toFetch,
+} from './delivery-window';
+import { isEchoOnly, route } from './routing';
+
+/** What a chat session needs from the rest of the server. */
+export interface ChatDeps {
+  readonly store: ChatStore;
+  /** Deliveries that may wait for one user; past it, messages to that user are refused. */
+  readonly maxPending: number;
+  readonly counters: DirectMessageCounters;
+  /** A fresh secret for a new user: at least 128 random bits. */
+  readonly newSecret: () => Buffer;
+}
+
+/** A direct message, stored, on its way to its recipient's connection. */
+export interface Delivered {
+  /** `to` as its sender wrote it: the recipient's id. */
+  readonly to: Long;
+  readonly delivery: StoredDelivery;
+}
+
+export type ChatSignal = { readonly deliver: Delivered };
+
+type ChatAnswer = Answer<ServerFrame, ChatSignal>;
+
+/**
+ * Who is at the other end: a client that said hello acknowledges its deliveries; one whose
+ * first frame was anything else knows only Assignment 2, and what it is sent counts as
+ * acknowledged once written; before its first frame, it is not known yet.
+ */
+type Peer = 'undecided' | 'acknowledging' | 'legacy';
+
+/** How many deliveries are read from the store at a time. */
+const PAGE = 500;
+
+const STOP_CODES: Readonly<Record<StopReason, NoticeCodeName>> = {
+  kicked: 'KICKED',
+  shutdown: 'SHUTTING_DOWN',
+  'taken-over': 'TAKEN_OVER',
+};
+
+export function hashSecret(secret: Uint8Array): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+function secretMatches(secret: Uint8Array | null | undefined, hash: Buffer): boolean {
+  return secret != null && secret.length > 0 && timingSafeEqual(hashSecret(secret), hash);
+}
+
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+const NOTHING: ChatAnswer = { replies: [] };
+
+/** A part of the answer to a batch: a frame ready now, or the index of a direct message whose echo waits for its receipt. */
+type Part = ServerFrame | number;
+
+/**
+ * One user's chat: the handshake once the user is stored; an echo of every message, with a
+ * receipt for a direct message once it is stored; deliveries from other users, in order, each
+ * kept until acknowledged; a hello that resumes an earlier user.
+ */
+class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
+  private user: UserId;
+  private userLong: Long;
+  private peer: Peer = 'undecided';
+  private window: DeliveryWindow = openWindow(0n, 0n);
+
+  constructor(
+    private readonly connection: UserId,
+    private readonly server: ServerView,
+    private readonly deps: ChatDeps,
+  ) {
+    this.user = connection;
+    this.userLong = Long.fromBigInt(connection);
+  }
+
+  greet(): ChatAnswer {
+    const secret = this.deps.newSecret();
+    return this.storing(this.deps.store.addUser(this.user, hashSecret(secret)), {
+      done: () => ({ replies: [handshake(this.userLong, secret)] }),
+      failed: (reason) => ({
+        replies: [refusedHandshake(`the server cannot add users now: ${reason}`)],
+        close: `could not store the new user: ${reason}`,
+      }),
+    });
+  }
+
+  answer(batch: readonly ChatMessage[]): ChatAnswer {
+    const sender = this.userLong;
+    if (this.peer !== 'undecided' && batch.every((message) => isEchoOnly(message, sender))) {
+      return { replies: batch.map((message) => echo(sender, message)) };
+    }
+    const [first, ...rest] = batch;
+    if (this.peer === 'undecided' && first) {
+      const routed = route(first, sender);
+      if (routed.kind === 'hello') {
+        return followedBy(this.hello(routed.hello), () => this.converse(rest));
+      }
+      this.peer = 'legacy';
+    }
+    return this.converse(batch);
+  }
+
+  hear(signal: Signal<ChatSignal>): ChatAnswer {
+    if ('announce' in signal) return { replies: [announcement(signal.announce)] };
+    if ('stop' in signal) {
+      const farewell = this.peer === 'acknowledging';
+      const text = `the server closes this connection: ${STOP_REASONS[signal.stop]}`;
+      return stopped(
+        signal.stop,
+        farewell ? [closingNotice(this.userLong, STOP_CODES[signal.stop], text)] : [],
+      );
+    }
+    const { to, delivery } = signal.deliver;
+    const { action, window } = onDelivery(this.window, delivery.delivery, this.limited);
+    this.window = window;
+    if (action === 'skip') return NOTHING;
+    if (action === 'fetch') return this.fetchIfDue();
+    this.deps.counters.delivered += 1;
+    return followedBy({ replies: [deliveryFrame(to, delivery)] }, () => this.acknowledgeForLegacy());
+  }
+
+  /** Only a client that acknowledges is limited in what it has unacknowledged. */
+  private get limited(): boolean {
+    return this.peer === 'acknowledging';
+  }
+
+  private hello(hello: Hello): ChatAnswer {
+    this.peer = 'acknowledging';
+    const id = hello.id == null ? 0n : Long.fromValue(hello.id).toBigInt();
+    if (id === 0n || id === this.connection) {
+      return { replies: [welcome(this.userLong, 'NEW_USER', this.window.known - this.window.sent)] };
+    }
+    return this.storing(this.deps.store.findUser(id), {
+      done: (stored) => this.resume(id, hello.secret, stored),
+      failed: (reason) => ({
+        replies: [closingNotice(this.userLong, 'STORE_FAILED', `cannot resume now: ${reason}`)],
+        close: `resume failed: the store failed: ${reason}`,
+      }),
+    });
+  }
+
+  private resume(
+    id: UserId,
+    secret: Uint8Array | null | undefined,
+    stored: StoredUser | undefined,
+  ): ChatAnswer {
+    const me = this.userLong;
+    if (!stored) {
+      return {
+        replies: [closingNotice(me, 'UNKNOWN_USER', `no user ${id}: that id was never given out`)],
+        close: `resume refused: no user ${id}`,
+      };
+    }
+    if (!secretMatches(secret, stored.secretHash)) {
+      return {
+        replies: [closingNotice(me, 'WRONG_SECRET', `wrong secret for user ${id}`)],
+        close: `resume refused: wrong secret for user ${id}`,
+      };
+    }
+    const takeover = this.server.isOnline(id)
+      ? [{ signal: { stop: 'taken-over' as const }, to: id }]
+      : [];
+    this.user = id;
+    this.userLong = Long.fromBigInt(id);
+    this.window = openWindow(stored.acknowledged, stored.lastDelivery);
+    const resumed: ChatAnswer = {
+      replies: [welcome(this.userLong, 'RESUMED', stored.lastDelivery - stored.acknowledged)],
+      effects: [...takeover, { become: id }],
+      // The user of this connection's handshake is not needed: forgotten unless messages wait for it.
+      then: this.deps.store.releaseUser(this.connection).pipe(
+        map(() => NOTHING),
+        catchError(() => of(NOTHING)),
+      ),
+    };
+    return followedBy(resumed, () => this.fetchIfDue());
+  }
+
+  /** Echoes, direct messages and acknowledgements, in order: one store write for all of them. */
+  private converse(frames: readonly ChatMessage[]): ChatAnswer {
+    const me = this.userLong;
+    const parts: Part[] = [];
+    const messages: Outgoing[] = [];
+    const directs: ChatMessage[] = [];
+    const acknowledgedBefore = this.window.acknowledged;
+    for (const message of frames) {
+      const routed = route(message, me);
+      switch (routed.kind) {
+        case 'echo':
+          parts.push(echo(me, message));
+          break;
+        case 'direct': {
+          const { recipient } = routed;
+          parts.push(messages.length);
+          const sentNow = this.server.isOnline(recipient);
+          messages.push({ from: this.user, recipient, msg: message.msg, sentNow });
+          directs.push(message);
+          break;
+        }
+        case 'hello':
+          parts.push(
+            errorNotice(me, 'HELLO_NOT_FIRST', 'hello is only for the first frame of a connection'),
+          );
+          break;
+        case 'mixed':
+          parts.push(
+            errorNotice(me, 'NOT_A_CHAT_MESSAGE', 'a frame with hello or ack carries no to or msg'),
+          );
+          break;
+        case 'ack': {
+          const result = acknowledge(this.window, routed.upTo);
+          if ('window' in result) this.window = result.window;
+          else if (result.error === 'unknown-delivery') {
+            parts.push(
+              errorNotice(me, 'UNKNOWN_DELIVERY', `delivery ${routed.upTo} was never sent to you`),
+            );
+          } else {
+            parts.push(
+              errorNotice(
+                me,
+                'ALREADY_ACKNOWLEDGED',
+                `delivery ${routed.upTo} is already acknowledged`,
+              ),
+            );
+          }
+          break;
+        }
+      }
+    }
+    if (this.peer === 'legacy') this.acknowledgeAllSent();
+    const upTo = this.window.acknowledged;
+    if (messages.length === 0 && upTo === acknowledgedBefore) {
+      return { replies: parts as ServerFrame[] };
+    }
+    const write = {
+      messages,
+      ...(upTo > acknowledgedBefore ? { acknowledge: { user: this.user, upTo } } : {}),
+    };
+    const answer = this.storing(this.deps.store.write(write, this.deps.maxPending), {
+      done: (outcomes) => this.written(parts, directs, messages, outcomes, upTo - acknowledgedBefore),
+      failed: (reason) => ({
+        ...this.written(
+          parts,
+          directs,
+          messages,
+          messages.map(() => ({ refused: 'store-failed' })),
+          0n,
+        ),
+        effects: [{ warn: `could not store ${messages.length} messages: ${reason}` }],
+      }),
+    });
+    return followedBy(answer, () => this.fetchIfDue());
+  }
+
+  /** The echoes of a conversed batch, with receipts, and the deliveries of what was stored. */
+  private written(
+    parts: readonly Part[],
+    directs: readonly ChatMessage[],
+    messages: readonly Outgoing[],
+    outcomes: readonly Outcome[],
+    acknowledged: bigint,
+  ): ChatAnswer {
+    const { counters } = this.deps;
+    counters.acknowledged += Number(acknowledged);
+    const me = this.userLong;
+    const receiptOf = (index: number): ServerFrame => {
+      const outcome = outcomes[index] as Outcome;
+      const { recipient } = messages[index] as Outgoing;
+      if ('refused' in outcome) counters.refused += 1;
+      else counters.stored += 1;
+      return echo(me, directs[index] as ChatMessage, receiptFor(outcome, this.server.isOnline(recipient)));
+    };
+    const replies = parts.map((part) => (typeof part === 'number' ? receiptOf(part) : part));
+    const effects = outcomes.flatMap((outcome, index) => {
+      if ('refused' in outcome) return [];
+      const { recipient, msg } = messages[index] as Outgoing;
+      const to = (directs[index] as ChatMessage).to;
+      const delivery: StoredDelivery = { delivery: outcome.delivery, from: this.user, msg, redelivered: false };
+      return [{ signal: { deliver: { to, delivery } }, to: recipient }];
+    });
+    return effects.length === 0 ? { replies } : { replies, effects };
+  }
+
+  /** Reads waiting deliveries from the store when some wait and there is room for them. */
+  private fetchIfDue(): ChatAnswer {
+    const count = toFetch(this.window, this.limited, PAGE);
+    if (count === 0) return NOTHING;
+    const after = this.window.sent;
+    return this.storing(this.deps.store.waiting(this.user, after, count), {
+      done: (page) => this.sendPage(page, count),
+      failed: (reason) => ({
+        replies: [],
+        effects: [{ warn: `could not read the messages waiting: ${reason}` }],
+      }),
+    });
+  }
+
+  private sendPage(page: readonly StoredDelivery[], asked: number): ChatAnswer {
+    const last = page.at(-1)?.delivery ?? this.window.sent;
+    this.window = sentUpTo(this.window, last);
+    // Fewer than asked for: the store has no more, whatever was heard of.
+    if (page.length < asked) this.window = { ...this.window, known: this.window.sent };
+    this.deps.counters.delivered += page.length;
+    const replies = page.map((delivery) => deliveryFrame(this.userLong, delivery));
+    const sent: ChatAnswer = { replies };
+    return followedBy(
+      followedBy(sent, () => this.acknowledgeForLegacy()),
+      () => this.fetchIfDue(),
+    );
+  }
+
+  /** A client that knows only Assignment 2 cannot acknowledge: what it was sent counts as acknowledged. */
+  private acknowledgeForLegacy(): ChatAnswer {
+    if (this.peer !== 'legacy') return NOTHING;
+    const before = this.window.acknowledged;
+    this.acknowledgeAllSent();
+    const upTo = this.window.acknowledged;
+    if (upTo === before) return NOTHING;
+    this.deps.counters.acknowledged += Number(upTo - before);
+    const write = this.deps.store.write({ messages: [], acknowledge: { user: this.user, upTo } }, 0);
+    return this.storing(write, { done: () => NOTHING, failed: () => NOTHING });
+  }
+
+  private acknowledgeAllSent(): void {
+    if (this.window.sent > this.window.acknowledged) {
+      this.window = { ...this.window, acknowledged: this.window.sent };
+    }
+  }
+
+  /** An answer that waits for the store, then says `done` with its result or `failed` with why not. */
+  private storing<T>(
+    work: Observable<T>,
+    then: { done: (result: T) => ChatAnswer; failed: (reason: string) => ChatAnswer },
+  ): ChatAnswer {
+    return {
+      replies: [],
+      then: work.pipe(
+        map((result) => then.done(result)),
+        catchError((error: unknown) => of(then.failed(describe(error)))),
+      ),
+    };
+  }
+}
+
+/** The chat session of a connection accepted as user `id`. */
+export function chatSession(
+  id: UserId,
+  server: ServerView,
+  deps: ChatDeps,
+): Session<ChatMessage, ServerFrame, ChatSignal> {
+  return new ChatSession(id, server, deps);
+}

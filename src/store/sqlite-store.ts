@@ -1,0 +1,285 @@
+import Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
+import { Observable } from 'rxjs';
+import { UserId } from '../server/service';
+import {
+  ChatStore,
+  StoredDelivery,
+  StoredUser,
+  StoreOutcome,
+  StoreWrite,
+  UserSummary,
+} from './chat-store';
+import { GroupCommit } from './group-commit';
+
+/** How hard a commit waits for the disk. */
+export type FsyncPolicy = 'normal' | 'always';
+
+export interface SqliteStoreOptions {
+  /** A file name, or `:memory:` for a store that keeps nothing once the server stops. */
+  readonly file: string;
+  readonly fsync: FsyncPolicy;
+}
+
+/** The database cannot be used: said in one line. */
+export class StoreOpenError extends Error {
+  constructor(file: string, reason: string) {
+    super(`cannot use the database ${file}: ${reason}`);
+    this.name = 'StoreOpenError';
+  }
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('last_user_id', 0);
+  CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    secret_hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_delivery INTEGER NOT NULL DEFAULT 0,
+    acknowledged INTEGER NOT NULL DEFAULT 0,
+    sent_up_to INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE IF NOT EXISTS messages (
+    recipient INTEGER NOT NULL,
+    delivery INTEGER NOT NULL,
+    sender INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    accepted_at INTEGER NOT NULL,
+    PRIMARY KEY (recipient, delivery)
+  ) WITHOUT ROWID;
+`;
+
+/** A user's counters as one transaction changes them; written back once, when it ends. */
+interface Mailbox {
+  readonly id: UserId;
+  readonly secretHash: Buffer;
+  lastDelivery: bigint;
+  acknowledged: bigint;
+  sentUpTo: bigint;
+  changed: boolean;
+}
+
+interface UserRow {
+  id: bigint;
+  secret_hash: Buffer;
+  last_delivery: bigint;
+  acknowledged: bigint;
+  sent_up_to: bigint;
+}
+
+interface MessageRow {
+  delivery: bigint;
+  sender: bigint;
+  body: string;
+}
+
+function describeSqliteError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+/** Refuses a database file that nobody may write to, as root could write to it anyway. */
+function checkWritable(file: string): void {
+  if (file === ':memory:' || !existsSync(file)) return;
+  const stats = statSync(file);
+  if (stats.isDirectory()) throw new StoreOpenError(file, 'it is a directory');
+  if ((stats.mode & 0o222) === 0) throw new StoreOpenError(file, 'the file is read-only');
+}
+
+function openDatabase({ file, fsync }: SqliteStoreOptions): Database.Database {
+  checkWritable(file);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.defaultSafeIntegers(true);
+    // One server a database: a second one is refused at once instead of sharing the ids.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('busy_timeout = 0');
+    // A write at once: a file that cannot be written, or is not a database, fails here.
+    db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
+    const problems = db.pragma('quick_check', { simple: true }) as string;
+    if (problems !== 'ok') throw new Error(`it is damaged (${problems})`);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (error instanceof StoreOpenError) throw error;
+    const reason = describeSqliteError(error);
+    const code = (error as { code?: string }).code;
+    throw new StoreOpenError(
+      file,
+      code === 'SQLITE_BUSY' ? 'another server is using it' : reason,
+    );
+  }
+}
+
+/**
+ * The embedded store: users and their waiting direct messages in one SQLite database, in WAL
+ * mode. Everything asked for in one turn of the event loop is one transaction.
+ */
+export class SqliteStore implements ChatStore {
+  readonly lastUserId: UserId;
+  private readonly db: Database.Database;
+  private readonly commits: GroupCommit;
+  private readonly touched = new Map<UserId, Mailbox>();
+  private readonly statements;
+
+  constructor(options: SqliteStoreOptions) {
+    this.db = openDatabase(options);
+    const db = this.db;
+    this.statements = {
+      lastUserId: db.prepare<[], { value: bigint }>(
+        "SELECT value FROM meta WHERE key = 'last_user_id'",
+      ),
+      raiseLastUserId: db.prepare<[bigint]>(
+        "UPDATE meta SET value = max(value, ?) WHERE key = 'last_user_id'",
+      ),
+      addUser: db.prepare<[bigint, Buffer, number]>(
+        'INSERT INTO users (id, secret_hash, created_at) VALUES (?, ?, ?)',
+      ),
+      findUser: db.prepare<[bigint], UserRow>(
+        'SELECT id, secret_hash, last_delivery, acknowledged, sent_up_to FROM users WHERE id = ?',
+      ),
+      removeUser: db.prepare<[bigint]>('DELETE FROM users WHERE id = ?'),
+      saveUser: db.prepare<[bigint, bigint, bigint, bigint]>(
+        'UPDATE users SET last_delivery = ?, acknowledged = ?, sent_up_to = ? WHERE id = ?',
+      ),
+      addMessage: db.prepare<[bigint, bigint, bigint, string, number]>(
+        'INSERT INTO messages (recipient, delivery, sender, body, accepted_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      removeMessages: db.prepare<[bigint, bigint, bigint]>(
+        'DELETE FROM messages WHERE recipient = ? AND delivery > ? AND delivery <= ?',
+      ),
+      waiting: db.prepare<[bigint, bigint, number], MessageRow>(
+        'SELECT delivery, sender, body FROM messages WHERE recipient = ? AND delivery > ? ORDER BY delivery LIMIT ?',
+      ),
+      users: db.prepare<[], { id: bigint; waiting: bigint }>(
+        'SELECT id, last_delivery - acknowledged AS waiting FROM users ORDER BY id',
+      ),
+    };
+    this.lastUserId = this.statements.lastUserId.get()?.value ?? 0n;
+    const transaction = db.transaction((operations: () => void) => {
+      try {
+        operations();
+        this.saveTouched();
+      } finally {
+        this.touched.clear();
+      }
+    });
+    this.commits = new GroupCommit((operations) => transaction(operations));
+  }
+
+  addUser(id: UserId, secretHash: Buffer): Observable<void> {
+    return this.commits.run(() => {
+      this.statements.addUser.run(id, secretHash, Date.now());
+      this.statements.raiseLastUserId.run(id);
+    });
+  }
+
+  findUser(id: UserId): Observable<StoredUser | undefined> {
+    return this.commits.run(() => {
+      const mailbox = this.mailbox(id);
+      return mailbox && { ...mailbox };
+    });
+  }
+
+  releaseUser(id: UserId): Observable<void> {
+    return this.commits.run(() => {
+      const mailbox = this.mailbox(id);
+      if (!mailbox || mailbox.lastDelivery > mailbox.acknowledged) return;
+      this.touched.delete(id);
+      this.statements.removeUser.run(id);
+    });
+  }
+
+  write({ messages, acknowledge }: StoreWrite, maxPending: number): Observable<readonly StoreOutcome[]> {
+    return this.commits.run(() => {
+      const acceptedAt = Date.now();
+      const outcomes = messages.map((message): StoreOutcome => {
+        const mailbox = this.mailbox(message.recipient);
+        if (!mailbox) return { refused: 'unknown-recipient' };
+        if (mailbox.lastDelivery - mailbox.acknowledged >= BigInt(maxPending)) {
+          return { refused: 'mailbox-full' };
+        }
+        const delivery = ++mailbox.lastDelivery;
+        mailbox.changed = true;
+        this.statements.addMessage.run(mailbox.id, delivery, message.from, message.msg, acceptedAt);
+        if (message.sentNow) mailbox.sentUpTo = delivery;
+        return { delivery };
+      });
+      if (acknowledge) this.acknowledge(acknowledge.user, acknowledge.upTo);
+      return outcomes;
+    });
+  }
+
+  waiting(user: UserId, after: bigint, limit: number): Observable<readonly StoredDelivery[]> {
+    return this.commits.run(() => {
+      const mailbox = this.mailbox(user);
+      if (!mailbox) return [];
+      const rows = this.statements.waiting.all(user, after, limit);
+      const deliveries = rows.map(({ delivery, sender, body }) => ({
+        delivery,
+        from: sender,
+        msg: body,
+        redelivered: delivery <= mailbox.sentUpTo,
+      }));
+      const last = deliveries.at(-1)?.delivery ?? 0n;
+      if (last > mailbox.sentUpTo) {
+        mailbox.sentUpTo = last;
+        mailbox.changed = true;
+      }
+      return deliveries;
+    });
+  }
+
+  users(): Observable<readonly UserSummary[]> {
+    return this.commits.run(() => {
+      this.saveTouched();
+      return this.statements.users.all();
+    });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private acknowledge(user: UserId, upTo: bigint): void {
+    const mailbox = this.mailbox(user);
+    if (!mailbox) return;
+    const until = upTo < mailbox.lastDelivery ? upTo : mailbox.lastDelivery;
+    if (until <= mailbox.acknowledged) return;
+    this.statements.removeMessages.run(user, mailbox.acknowledged, until);
+    mailbox.acknowledged = until;
+    mailbox.changed = true;
+  }
+
+  /** The user's counters in this transaction: read once, written back when it ends. */
+  private mailbox(id: UserId): Mailbox | undefined {
+    const known = this.touched.get(id);
+    if (known) return known;
+    const row = this.statements.findUser.get(id);
+    if (!row) return undefined;
+    const mailbox: Mailbox = {
+      id: row.id,
+      secretHash: row.secret_hash,
+      lastDelivery: row.last_delivery,
+      acknowledged: row.acknowledged,
+      sentUpTo: row.sent_up_to,
+      changed: false,
+    };
+    this.touched.set(id, mailbox);
+    return mailbox;
+  }
+
+  private saveTouched(): void {
+    for (const { id, lastDelivery, acknowledged, sentUpTo, changed } of this.touched.values()) {
+      if (changed) this.statements.saveUser.run(lastDelivery, acknowledged, sentUpTo, id);
+    }
+    this.touched.clear();
+  }
+}
