@@ -36,7 +36,7 @@ export function stdinLines(): Observable<string> {
   });
 }
 
-export interface ClientProgram<Send, Receive> {
+export interface ClientProgram<Send, Receive, Extra = never> {
   readonly host: string;
   readonly port: number;
   readonly outgoing: Codec<Send>;
@@ -44,16 +44,24 @@ export interface ClientProgram<Send, Receive> {
   readonly conversation: (
     reply$: Observable<Receive>,
     line$: Observable<string>,
-  ) => Observable<ClientEffect<Send>>;
+  ) => Observable<ClientEffect<Send, Extra>>;
+  /** Does the program's own effects. */
+  readonly perform?: (effect: Extra) => void;
 }
 
-type Output<Send> = Exclude<ClientEffect<Send>, { type: 'send' }>;
+type Output<Send, Extra> = Exclude<ClientEffect<Send, Extra>, { type: 'send' }>;
+
+function isSend<Send, Extra>(
+  effect: ClientEffect<Send, Extra>,
+): effect is { readonly type: 'send'; readonly message: Send } {
+  return (effect as { type?: unknown }).type === 'send';
+}
 
 /** The conversation over one connection: sends its messages, emits what to print, and completes once the connection has closed. */
-function talk<Send, Receive>(
+function talk<Send, Receive, Extra>(
   transport: Transport,
-  program: ClientProgram<Send, Receive>,
-): Observable<Output<Send>> {
+  program: ClientProgram<Send, Receive, Extra>,
+): Observable<Output<Send, Extra>> {
   const reply$ = transport.chunks.pipe(
     decodeWith(program.incoming),
     concatMap((batch) => batch),
@@ -61,11 +69,11 @@ function talk<Send, Receive>(
   return program.conversation(reply$, stdinLines()).pipe(
     tap({
       next: (effect) => {
-        if (effect.type === 'send') transport.write(program.outgoing.encode([effect.message]));
+        if (isSend(effect)) transport.write(program.outgoing.encode([effect.message]));
       },
       error: () => transport.destroy(),
     }),
-    filter((effect): effect is Output<Send> => effect.type !== 'send'),
+    filter((effect): effect is Output<Send, Extra> => !isSend(effect)),
     concatWith(
       defer(() => {
         transport.end();
@@ -86,7 +94,9 @@ function describeFailure(error: unknown): string {
  * the server: replies on stdout, status lines on stderr. It exits 0 when the conversation is
  * over, and 1 with a one-line reason when it fails.
  */
-export function runClient<Send, Receive>(program: ClientProgram<Send, Receive>): void {
+export function runClient<Send, Receive, Extra = never>(
+  program: ClientProgram<Send, Receive, Extra>,
+): void {
   const where = formatAddress(program.host, program.port);
   connect(program.host, program.port)
     .pipe(
@@ -99,8 +109,10 @@ export function runClient<Send, Receive>(program: ClientProgram<Send, Receive>):
     )
     .subscribe({
       next: (output) => {
-        if (output.type === 'print') process.stdout.write(`${output.text}\n`);
-        else process.stderr.write(`${output.text}\n`);
+        const { type, text } = output as { type?: unknown; text?: unknown };
+        if (type === 'print') process.stdout.write(`${String(text)}\n`);
+        else if (type === 'status') process.stderr.write(`${String(text)}\n`);
+        else program.perform?.(output as Extra);
       },
       error: (error: unknown) => exitWith(1, describeFailure(error)),
       complete: () => exitWith(0),

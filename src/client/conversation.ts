@@ -1,17 +1,31 @@
 import { concat, concatMap, map, merge, Observable, of, scan, takeWhile, throwError } from 'rxjs';
 import { ClientError } from './client-error';
 
-export type ClientEffect<Send> =
+/** What a client does: send, print on stdout, say how it goes on stderr, or its own `Extra`. */
+export type ClientEffect<Send, Extra = never> =
   | { readonly type: 'send'; readonly message: Send }
   | { readonly type: 'print'; readonly text: string }
-  | { readonly type: 'status'; readonly text: string };
+  | { readonly type: 'status'; readonly text: string }
+  | Extra;
 
-export interface ConversationRules<Send, Reply> {
+/** What a client does about one reply. */
+export interface Reaction<Send, Extra = never> {
+  readonly effects: readonly ClientEffect<Send, Extra>[];
+  /**
+   * How many of the replies the client waits for this one is: 1 for the answer to one of its
+   * messages, 0 for news from elsewhere, negative when it announces that more will come.
+   */
+  readonly settles: number;
+  /** The conversation cannot go on, for this reason. */
+  readonly failure?: string;
+}
+
+export interface ConversationRules<Send, Reply, Extra = never> {
   /** The message a line of input becomes. */
   message(line: string): Send;
-  /** Whether a reply answers one of our messages, as opposed to news from elsewhere. */
-  answers(reply: Reply): boolean;
-  render(reply: Reply): string;
+  react(reply: Reply): Reaction<Send, Extra>;
+  /** Replies awaited before any line is sent: the answer to a greeting of the client's own. */
+  readonly awaiting?: number;
   /** A line that ends the input. */
   readonly endLine?: string;
   /** Sent when the input ends, answered by nothing: how the server is told we are done. */
@@ -24,20 +38,20 @@ type Happening<Reply> =
   | { readonly kind: 'reply'; readonly reply: Reply }
   | { readonly kind: 'server-closed' };
 
-interface Progress<Send> {
-  readonly effects: readonly ClientEffect<Send>[];
+interface Progress<Send, Extra> {
+  readonly effects: readonly ClientEffect<Send, Extra>[];
   readonly awaiting: number;
   readonly inputEnded: boolean;
   readonly finished: boolean;
   readonly failure?: string;
 }
 
-function advance<Send, Reply>(
-  rules: ConversationRules<Send, Reply>,
-  progress: Progress<Send>,
+function advance<Send, Reply, Extra>(
+  rules: ConversationRules<Send, Reply, Extra>,
+  progress: Progress<Send, Extra>,
   happening: Happening<Reply>,
-): Progress<Send> {
-  const next = (changes: Partial<Progress<Send>>): Progress<Send> => {
+): Progress<Send, Extra> {
+  const next = (changes: Partial<Progress<Send, Extra>>): Progress<Send, Extra> => {
     const state = { ...progress, effects: [], ...changes };
     return { ...state, finished: state.inputEnded && state.awaiting === 0 };
   };
@@ -52,11 +66,11 @@ function advance<Send, Reply>(
         effects: rules.farewell === undefined ? [] : [{ type: 'send', message: rules.farewell }],
         inputEnded: true,
       });
-    case 'reply':
-      return next({
-        effects: [{ type: 'print', text: rules.render(happening.reply) }],
-        awaiting: progress.awaiting - (rules.answers(happening.reply) ? 1 : 0),
-      });
+    case 'reply': {
+      const { effects, settles, failure } = rules.react(happening.reply);
+      const after = next({ effects, awaiting: progress.awaiting - settles });
+      return failure === undefined ? after : { ...after, failure };
+    }
     case 'server-closed': {
       const closed = next({});
       if (closed.finished) return closed;
@@ -71,11 +85,11 @@ function advance<Send, Reply>(
  * completes once the input has ended and every message sent has its answer, and fails if the
  * server closes the connection before then.
  */
-export function converse<Send, Reply>(
+export function converse<Send, Reply, Extra = never>(
   line$: Observable<string>,
   reply$: Observable<Reply>,
-  rules: ConversationRules<Send, Reply>,
-): Observable<ClientEffect<Send>> {
+  rules: ConversationRules<Send, Reply, Extra>,
+): Observable<ClientEffect<Send, Extra>> {
   const input$ = concat(
     line$.pipe(
       takeWhile((line) => line !== rules.endLine),
@@ -87,16 +101,23 @@ export function converse<Send, Reply>(
     reply$.pipe(map((reply): Happening<Reply> => ({ kind: 'reply', reply }))),
     of<Happening<Reply>>({ kind: 'server-closed' }),
   );
-  const start: Progress<Send> = { effects: [], awaiting: 0, inputEnded: false, finished: false };
+  const start: Progress<Send, Extra> = {
+    effects: [],
+    awaiting: rules.awaiting ?? 0,
+    inputEnded: false,
+    finished: false,
+  };
   return merge(input$, server$).pipe(
     scan(
-      (progress: Progress<Send>, happening: Happening<Reply>) =>
+      (progress: Progress<Send, Extra>, happening: Happening<Reply>) =>
         advance(rules, progress, happening),
       start,
     ),
     takeWhile((progress) => !progress.finished && progress.failure === undefined, true),
     concatMap(({ failure, effects }) =>
-      failure === undefined ? effects : throwError(() => new ClientError(failure)),
+      failure === undefined
+        ? effects
+        : concat(effects, throwError(() => new ClientError(failure))),
     ),
   );
 }

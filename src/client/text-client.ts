@@ -18,8 +18,7 @@ export function textClient(
 ): Observable<ClientEffect<string>> {
   return converse(line$, reply$, {
     message: (line) => line,
-    answers: () => true,
-    render: (reply) => reply,
+    react: (reply) => ({ effects: [{ type: 'print', text: reply }], settles: 1 }),
     ...(saysEnd ? { endLine: END_LINE, farewell: END_LINE } : {}),
   });
 }

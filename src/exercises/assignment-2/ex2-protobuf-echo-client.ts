@@ -16,8 +16,7 @@ runProgram('npm run a2:ex2:client -- [--host H] [--port P] [--to ID]', () => {
     conversation: (echo$, line$) =>
       converse(line$, echo$, {
         message: (msg) => ({ from: Long.ZERO, to: flags.to, msg }),
-        answers: () => true,
-        render: (echo) => echo.msg,
+        react: (echo) => ({ effects: [{ type: 'print', text: echo.msg }], settles: 1 }),
         endLine: CHAT_END_LINE,
       }),
   });

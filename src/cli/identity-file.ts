@@ -1,0 +1,24 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { formatIdentity, Identity, parseIdentity } from '../client/identity';
+
+/** The identity kept in `file`, or undefined when there is no such file yet. */
+export function readIdentityFile(file: string): Identity | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return parseIdentity(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(
+      `cannot use the identity file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+/**
+ * Keeps `identity` in `file`, readable by its owner only. It is written beside the file and
+ * renamed over it, so that a crash leaves the old identity or the new one, never half of one.
+ */
+export function writeIdentityFile(file: string, identity: Identity): void {
+  const partial = `${file}.partial`;
+  writeFileSync(partial, formatIdentity(identity), { mode: 0o600 });
+  renameSync(partial, file);
+}
