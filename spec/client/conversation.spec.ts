@@ -5,12 +5,14 @@ import { testScheduler } from '../support/marbles';
 /** Replies are the text sent, or news starting with "!" that answers nothing. */
 const rules: ConversationRules<string, string> = {
   message: (line) => line,
-  answers: (reply) => !reply.startsWith('!'),
-  render: (reply) => `> ${reply}`,
+  react: (reply) => ({
+    effects: [{ type: 'print', text: `> ${reply}` }],
+    settles: reply.startsWith('!') ? 0 : 1,
+  }),
 };
 
 const send = (message: string) => ({ type: 'send', message });
-const print = (text: string) => ({ type: 'print', text });
+const print = (text: string) => ({ type: 'print' as const, text });
 
 describe('converse', () => {
   it('sends each line, prints each reply, and completes once the input is over and answered', () => {
@@ -59,6 +61,24 @@ describe('converse', () => {
       expectObservable(converse(cold('|'), cold('-'), farewellRules)).toBe('(f|)', {
         f: send('bye'),
       });
+    });
+  });
+
+  it('waits for replies it was told to await before any line, and fails as a reply says', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const awaiting = { ...rules, awaiting: 1 };
+      expectObservable(converse(cold('|'), cold('--x', { x: 'w' }), awaiting)).toBe('--(x|)', {
+        x: print('> w'),
+      });
+      const failing: ConversationRules<string, string> = {
+        ...rules,
+        react: (reply) => ({ effects: [print(reply)], settles: 0, failure: `no: ${reply}` }),
+      };
+      expectObservable(converse(cold('-'), cold('-x', { x: 'bad' }), failing)).toBe(
+        '-(x#)',
+        { x: print('bad') },
+        new ClientError('no: bad'),
+      );
     });
   });
 });

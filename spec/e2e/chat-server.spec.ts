@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { chat } from '../support/frames';
-import { run, start, startServer, stopAll } from '../support/programs';
+import { chat, PlainFrame } from '../support/frames';
+import { CHAT_SERVER, run, start, startChatServer, stopAll } from '../support/programs';
 import { TestClient } from '../support/tcp-client';
 
-const SERVER = 'cli/server.js';
+const SERVER = CHAT_SERVER;
 const CLIENT = 'cli/client.js';
 
 function residentKilobytes(pid: number): number {
@@ -19,14 +19,17 @@ describe('the chat server over TCP', function () {
   afterEach(stopAll);
 
   it('sends each connection a handshake first, with ids 1, 2, 3 …', async () => {
-    const server = await startServer(SERVER);
+    const server = await startChatServer();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await TestClient.join(server.port)).id);
     expect(ids).to.deep.equal(['1', '2', '3']);
   });
 
   it('echoes in order with `from` overwritten, int64 extremes and UTF-8 intact, many frames a chunk', async () => {
-    const server = await startServer(SERVER);
+    // What a client that knows only Assignment 2 sees: the receipts of direct messages are new fields.
+    const assignment2Fields = (frame: PlainFrame) =>
+      'from' in frame ? { from: frame.from, to: frame.to, msg: frame.msg } : frame;
+    const server = await startChatServer();
     const { client, id } = await TestClient.join(server.port);
     client.send(
       chat('-9223372036854775808', '9223372036854775807', 'héllo 世界 😀'),
@@ -34,7 +37,7 @@ describe('the chat server over TCP', function () {
       chat(0, '9007199254740993', 'two to the 53 plus one'),
     );
     client.socket.write(Buffer.of(0)); // an empty frame: a message with every field at its default
-    expect((await client.received(5)).slice(1)).to.deep.equal([
+    expect((await client.received(5)).slice(1).map(assignment2Fields)).to.deep.equal([
       { from: id, to: '9223372036854775807', msg: 'héllo 世界 😀' },
       { from: id, to: '-9223372036854775808', msg: '' },
       { from: id, to: '9007199254740993', msg: 'two to the 53 plus one' },
@@ -43,7 +46,7 @@ describe('the chat server over TCP', function () {
   });
 
   it('refuses a connection over --max-clients with an error handshake and closes it', async () => {
-    const server = await startServer(SERVER, ['--max-clients', '1'], undefined);
+    const server = await startChatServer(['--max-clients', '1'], undefined);
     await TestClient.join(server.port);
     const refused = await TestClient.connect(server.port);
     await refused.closed;
@@ -53,7 +56,7 @@ describe('the chat server over TCP', function () {
   });
 
   it('counts users right after clean closes, resets mid-frame and half-open closes', async () => {
-    const server = await startServer(SERVER);
+    const server = await startChatServer();
     const clients = await Promise.all(
       Array.from({ length: 5 }, () => TestClient.join(server.port).then(({ client }) => client)),
     );
@@ -77,7 +80,7 @@ describe('the chat server over TCP', function () {
   });
 
   it('closes only the connection that sends an oversized or malformed frame', async () => {
-    const server = await startServer(SERVER, ['--max-frame-bytes', '1000']);
+    const server = await startChatServer(['--max-frame-bytes', '1000']);
     const { client: good, id } = await TestClient.join(server.port);
     const oversized = (await TestClient.join(server.port)).client;
     const garbage = (await TestClient.join(server.port)).client;
@@ -93,7 +96,7 @@ describe('the chat server over TCP', function () {
   });
 
   it('pauses a client that sends without reading, without growing, while others keep talking', async () => {
-    const server = await startServer(SERVER);
+    const server = await startChatServer();
     const { client: flooder, id: flooderId } = await TestClient.join(server.port);
     flooder.socket.pause();
     const before = residentKilobytes(server.child.pid ?? 0);
@@ -121,7 +124,7 @@ describe('the chat server over TCP', function () {
   });
 
   it('answers the operator console, and keeps serving after the console input ends', async () => {
-    const server = await startServer(SERVER);
+    const server = await startChatServer();
     expect(await server.answer('num_users', /connected/)).to.equal('0 users connected');
     expect(await server.answer('frobnicate', /unknown/)).to.equal(
       'unknown command "frobnicate"; type help for the list of commands',
@@ -151,15 +154,15 @@ describe('the chat server over TCP', function () {
   });
 
   for (const [how, stop] of [
-    ['SIGTERM', (server: Awaited<ReturnType<typeof startServer>>) => server.child.kill('SIGTERM')],
-    ['SIGINT', (server: Awaited<ReturnType<typeof startServer>>) => server.child.kill('SIGINT')],
+    ['SIGTERM', (server: Awaited<ReturnType<typeof startChatServer>>) => server.child.kill('SIGTERM')],
+    ['SIGINT', (server: Awaited<ReturnType<typeof startChatServer>>) => server.child.kill('SIGINT')],
     [
       'quit',
-      (server: Awaited<ReturnType<typeof startServer>>) => server.child.stdin?.write('quit\n'),
+      (server: Awaited<ReturnType<typeof startChatServer>>) => server.child.stdin?.write('quit\n'),
     ],
   ] as const) {
     it(`shuts down gracefully on ${how}: closes every connection and exits 0 within two seconds`, async () => {
-      const server = await startServer(SERVER);
+      const server = await startChatServer();
       const clients = await Promise.all([
         TestClient.join(server.port),
         TestClient.join(server.port),
@@ -177,7 +180,7 @@ describe('the chat server over TCP', function () {
     const taken = createServer().listen(0, '127.0.0.1');
     await once(taken, 'listening');
     const { port } = taken.address() as { port: number };
-    const { code, stderr } = await run(SERVER, ['--port', String(port)]);
+    const { code, stderr } = await run(SERVER, ['--port', String(port), '--db', ':memory:']);
     taken.close();
     expect(code).to.equal(1);
     expect(stderr).to.deep.equal([`cannot listen on 127.0.0.1:${port}: address already in use`]);
@@ -189,7 +192,7 @@ describe('the chat client', function () {
   afterEach(stopAll);
 
   it('with piped stdin sends each line, prints each echo, and exits 0 once all have arrived', async () => {
-    const server = await startServer(SERVER);
+    const server = await startChatServer();
     const lines = Array.from({ length: 200 }, (_, i) => `line ${i} ✓`);
     const { code, stdout, stderr } = await run(
       CLIENT,
@@ -202,14 +205,14 @@ describe('the chat client', function () {
   });
 
   it('stops at a line "end" without sending it', async () => {
-    const server = await startServer(SERVER);
+    const server = await startChatServer();
     const { code, stdout } = await run(CLIENT, ['--port', String(server.port)], 'a\nend\nb\n');
     expect(code).to.equal(0);
     expect(stdout).to.deep.equal(['a']);
   });
 
   it('exits 1 when the server refuses it', async () => {
-    const server = await startServer(SERVER, ['--max-clients', '1']);
+    const server = await startChatServer(['--max-clients', '1']);
     await TestClient.join(server.port);
     const { code, stderr } = await run(CLIENT, ['--port', String(server.port)], 'hi\n');
     expect(code).to.equal(1);
@@ -227,7 +230,7 @@ describe('the chat client', function () {
       `cannot connect to 127.0.0.1:${port}: connection refused`,
     ]);
 
-    const server = await startServer(SERVER);
+    const server = await startChatServer();
     const client = start(CLIENT, ['--port', String(server.port)]);
     await client.line('stderr', /connected as/);
     server.child.kill('SIGTERM');

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { chat } from '../support/frames';
-import { program, run, startServer, stopAll } from '../support/programs';
+import { program, run, startChatServer, startServer, stopAll } from '../support/programs';
 import { LineClient, TestClient } from '../support/tcp-client';
 import { chatMessageCodec } from '../../src/protocol/chat-codec';
 
@@ -180,7 +180,7 @@ describe('Assignment 2', function () {
   });
 
   it('ex3: the chat server and client, handshake then echo', async () => {
-    const server = await startServer('cli/server.js');
+    const server = await startChatServer();
     const { id } = await TestClient.join(server.port);
     const { code, stdout, stderr } = await run(
       'cli/client.js',

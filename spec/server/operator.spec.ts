@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { lastValueFrom, of, toArray } from 'rxjs';
+import { lastValueFrom, of, throwError, toArray } from 'rxjs';
 import { parseCommand } from '../../src/server/operator-commands';
-import { operator } from '../../src/server/operator';
+import { DirectMessageCounters } from '../../src/chat/direct-message-counters';
+import { operator, OperatorDeps } from '../../src/server/operator';
 import { ServerEvent } from '../../src/server/server-events';
 import { foldEvent, initialServerState, ServerState } from '../../src/server/server-state';
 import { TrafficCounter } from '../../src/server/traffic';
@@ -48,8 +49,8 @@ const connected = (id: bigint, traffic = new TrafficCounter()): ServerEvent => (
   traffic,
 });
 
-function answersTo(lines: string[], state: ServerState, now = 0) {
-  return lastValueFrom(operator(of(...lines), of(state), () => now).pipe(toArray()));
+function answersTo(lines: string[], state: ServerState, now = 0, deps: OperatorDeps = {}) {
+  return lastValueFrom(operator(of(...lines), of(state), deps, () => now).pipe(toArray()));
 }
 
 describe('operator', () => {
@@ -60,6 +61,7 @@ describe('operator', () => {
     const state = stateWith(connected(1n, traffic), connected(2n), {
       type: 'disconnected',
       id: 2n,
+      connection: 2n,
       reason: 'x',
     });
     expect(await answersTo(['num_users', 'users'], state)).to.deep.equal([
@@ -98,5 +100,41 @@ describe('operator', () => {
       { answer: 'messages 0 in, 0 out' },
       { answer: 'protocol errors 0' },
     ]);
+  });
+
+  it('lists known users who are offline after the connected ones, with what waits for each', async () => {
+    const state = stateWith(connected(1n));
+    const knownUsers = () =>
+      of([
+        { id: 1n, waiting: 0n },
+        { id: 2n, waiting: 3n },
+        { id: 5n, waiting: 1n },
+      ]);
+    expect(await answersTo(['users'], state, 0, { knownUsers })).to.deep.equal([
+      {
+        answer:
+          'user 1 from 10.0.0.1:7, connected since 2026-11-21T12:00:00.000Z, 0 messages in, 0 out',
+      },
+      { answer: 'user 2 offline, 3 messages waiting' },
+      { answer: 'user 5 offline, 1 message waiting' },
+    ]);
+    const failing = () => throwError(() => new Error('disk I/O error'));
+    expect(await answersTo(['users'], stateWith(), 0, { knownUsers: failing })).to.deep.equal([
+      { answer: 'no users connected' },
+      { answer: 'cannot list the offline users: disk I/O error' },
+    ]);
+  });
+
+  it('adds what became of direct messages to the stats', async () => {
+    const directMessages = Object.assign(new DirectMessageCounters(), {
+      stored: 5,
+      delivered: 4,
+      acknowledged: 3,
+      refused: 2,
+    });
+    const answers = await answersTo(['stats'], stateWith(), 0, { directMessages });
+    expect(answers).to.deep.include({
+      answer: 'direct messages 5 stored, 4 delivered, 3 acknowledged, 2 refused',
+    });
   });
 });

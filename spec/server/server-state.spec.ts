@@ -12,7 +12,12 @@ const connected = (id: bigint): ServerEvent => ({
   at: 0,
   traffic: new TrafficCounter(),
 });
-const disconnected = (id: bigint): ServerEvent => ({ type: 'disconnected', id, reason: 'test' });
+const disconnected = (id: bigint, connection = id): ServerEvent => ({
+  type: 'disconnected',
+  id,
+  connection,
+  reason: 'test',
+});
 
 describe('server state', () => {
   it('counts users as a scan over connects and disconnects', () => {
@@ -55,5 +60,23 @@ describe('server state', () => {
     expect(state.lastId).to.equal(3n);
     expect([...state.users.keys()]).to.deep.equal([1n, 3n]);
     expect(state.users.get(3n)).to.include({ remoteAddress: '10.0.0.3:1' });
+  });
+
+  it('moves a resumed user to its new connection; the old connection leaving does not remove it', () => {
+    const events: ServerEvent[] = [
+      connected(1n),
+      connected(2n),
+      { type: 'resumed', connection: 2n, from: 2n, id: 1n },
+      disconnected(1n, 1n),
+    ];
+    const state = events.reduce(foldEvent, initialServerState(0));
+    expect(state.stats.usersNow).to.equal(1);
+    expect([...state.users.keys()]).to.deep.equal([1n]);
+    expect(state.users.get(1n)).to.include({ connection: 2n, remoteAddress: '10.0.0.2:1' });
+    expect(foldEvent(state, disconnected(1n, 2n)).users.size).to.equal(0);
+  });
+
+  it('starts its ids after the last one given out before', () => {
+    expect(initialServerState(0, undefined, 41n).lastId).to.equal(41n);
   });
 });

@@ -14,7 +14,8 @@ import { ServerControl, ServerEvent } from '../../src/server/server-events';
 import { ListenerEvent } from '../../src/transport/tcp';
 import { SocketTransport } from '../../src/transport/socket-transport';
 import { FakeSocket } from '../support/fake-socket';
-import { chat, clientBytes, serverFramesIn } from '../support/frames';
+import { chat, clientBytes, hello, secretIn, serverFramesIn } from '../support/frames';
+import { immediateStore } from '../support/stores';
 
 /** A server on fake sockets: `connect()` plays a client arriving. */
 function fakeServer(maxClients = 100) {
@@ -30,7 +31,8 @@ function fakeServer(maxClients = 100) {
       subscription.unsubscribe();
     };
   });
-  runServer(listenerWatch, controls, chatService(100), { maxClients }, () => 0).subscribe(updates);
+  const service = chatService({ store: immediateStore(), maxFrameBytes: 100 });
+  runServer(listenerWatch, controls, service, { maxClients }, () => 0).subscribe(updates);
   return {
     controls,
     updates,
@@ -57,14 +59,54 @@ describe('runServer', () => {
   it('gives each connection the next id, handshake first, and echoes each independently', () => {
     const server = fakeServer();
     const [a, b, c] = [server.connect(), server.connect(), server.connect()];
-    b.receive(clientBytes(chat(0, 1, 'from b')));
+    b.receive(clientBytes(chat(0, 0, 'from b')));
     expect(serverFramesIn(a.bytesWritten())).to.deep.equal([{ handshake: '1' }]);
     expect(serverFramesIn(b.bytesWritten())).to.deep.equal([
       { handshake: '2' },
-      { from: '2', to: '1', msg: 'from b' },
+      { from: '2', to: '0', msg: 'from b' },
     ]);
     expect(serverFramesIn(c.bytesWritten())).to.deep.equal([{ handshake: '3' }]);
     expect(server.latest()?.state.stats.usersNow).to.equal(3);
+  });
+
+  it('carries a direct message from one connection to another', () => {
+    const server = fakeServer();
+    const [a, b] = [server.connect(), server.connect()];
+    b.receive(clientBytes(chat(0, 1, 'from b')));
+    expect(serverFramesIn(b.bytesWritten()).at(-1)).to.deep.equal({
+      from: '2',
+      to: '1',
+      msg: 'from b',
+      receipt: 'DELIVERED',
+    });
+    expect(serverFramesIn(a.bytesWritten()).at(-1)).to.deep.equal({
+      from: '2',
+      to: '1',
+      msg: 'from b',
+      delivery: '1',
+    });
+  });
+
+  it('moves a resumed user to its new connection, which counts once, and closes the old one', async () => {
+    const server = fakeServer();
+    const old = server.connect();
+    const secret = secretIn(old.bytesWritten());
+    const fresh = server.connect();
+    const takenOver = server.event(disconnectOf(1n));
+    fresh.receive(clientBytes(hello(1n, secret)));
+    expect(old.ended).to.equal(true);
+    old.peerEnds();
+    expect((await takenOver).event).to.include({ reason: 'the same user connected again' });
+    const { state } = server.latest() ?? {};
+    expect(state?.stats.usersNow).to.equal(1);
+    expect([...(state?.users.keys() ?? [])]).to.deep.equal([1n]);
+    expect(state?.users.get(1n)?.connection).to.equal(2n);
+    fresh.receive(clientBytes(chat(0, 0, 'me again')));
+    expect(serverFramesIn(fresh.bytesWritten()).at(-1)).to.deep.equal({
+      from: '1',
+      to: '0',
+      msg: 'me again',
+    });
   });
 
   it('refuses a connection over the limit with an error handshake, and does not count it', async () => {

@@ -14,4 +14,15 @@ describe('SignalHub', () => {
     hub.broadcast('again');
     expect(heard).to.deep.equal(['2 kick', '1 hello', '2 hello', '2 again']);
   });
+
+  it("gives a user's signals to the newest listener, and keeps them there when an older one leaves", () => {
+    const hub = new SignalHub<string>();
+    const heard: string[] = [];
+    const old = hub.signalsFor(1n).subscribe((signal) => heard.push(`old ${signal}`));
+    hub.signalsFor(1n).subscribe((signal) => heard.push(`new ${signal}`));
+    old.unsubscribe();
+    hub.send(1n, 'hi');
+    expect(heard).to.deep.equal(['new hi']);
+    expect(hub.isOnline(1n)).to.equal(true);
+  });
 });

@@ -104,6 +104,14 @@ export async function startServer(path: string, args: string[] = [], stdin?: str
   return Object.assign(server, { port });
 }
 
+export const CHAT_SERVER = 'cli/server.js';
+
+/** Starts the chat server on a free port, keeping nothing (`--db :memory:`) unless told where. */
+export function startChatServer(args: string[] = [], stdin?: string) {
+  const db = args.includes('--db') ? [] : ['--db', ':memory:'];
+  return startServer(CHAT_SERVER, [...db, ...args], stdin);
+}
+
 /** Kills whatever a test left running. */
 export function stopAll(): void {
   for (const started of running) started.stop();

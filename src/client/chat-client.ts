@@ -3,6 +3,7 @@ import { concat, filter, map, mergeMap, Observable, share, take, throwError, thr
 import {
   ChatMessage,
   Handshake,
+  NoticeCode,
   NoticeKind,
   ReceiptStatus,
   ServerFrame,
@@ -81,8 +82,8 @@ class ChatReader {
     const text = notice.text ?? '';
     switch (notice.kind) {
       case NoticeKind.WELCOME: {
-        // The answer to the hello; a resumed user's kept deliveries follow it.
-        if (!this.resuming) return { effects: [], settles: 1 };
+        // A resuming client waits for the answer to its hello, and the kept deliveries after it.
+        if (!this.resuming) return { effects: [], settles: 0 };
         this.keptToCome = Long.fromValue(notice.pending ?? 0).toNumber();
         const kept =
           this.keptToCome > 0 ? [status(`${this.keptToCome} messages were kept for you`)] : [];
@@ -92,7 +93,10 @@ class ChatReader {
         };
       }
       case NoticeKind.CLOSING:
-        return { effects: [], settles: 0, failure: text };
+        // Shut down or kicked, the client says what it always said once the server has closed.
+        return notice.code === NoticeCode.SHUTTING_DOWN || notice.code === NoticeCode.KICKED
+          ? { effects: [], settles: 0 }
+          : { effects: [], settles: 0, failure: text };
       default:
         return { effects: [status(`server: ${text}`)], settles: 0 };
     }
@@ -154,7 +158,7 @@ export function chatClient(
         converse(line$, chats$, {
           message: (msg) => ({ from: reader.me, to, msg }),
           react: (message) => reader.read(message),
-          awaiting: 1,
+          awaiting: resuming ? 1 : 0,
           endLine: CHAT_END_LINE,
         }),
       );

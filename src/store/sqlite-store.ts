@@ -19,6 +19,8 @@ export interface SqliteStoreOptions {
   /** A file name, or `:memory:` for a store that keeps nothing once the server stops. */
   readonly file: string;
   readonly fsync: FsyncPolicy;
+  /** When the operations of a turn are committed: by default, once I/O of this turn is done. */
+  readonly schedule?: (flush: () => void) => void;
 }
 
 /** The database cannot be used: said in one line. */
@@ -171,7 +173,7 @@ export class SqliteStore implements ChatStore {
         this.touched.clear();
       }
     });
-    this.commits = new GroupCommit((operations) => transaction(operations));
+    this.commits = new GroupCommit((operations) => transaction(operations), options.schedule);
   }
 
   addUser(id: UserId, secretHash: Buffer): Observable<void> {
