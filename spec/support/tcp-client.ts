@@ -55,6 +55,9 @@ class TestPeer<T> {
 
 /** A raw protobuf chat client. */
 export class TestClient extends TestPeer<PlainFrame> {
+  /** The secret of the handshake, once it has arrived. */
+  secret: Uint8Array | undefined;
+
   static async connect(port: number): Promise<TestClient> {
     return new TestClient(await TestPeer.open(port), serverFrameCodec(1 << 24).decoder());
   }
@@ -69,10 +72,23 @@ export class TestClient extends TestPeer<PlainFrame> {
   }
 
   private constructor(socket: Socket, decoder: Decoder<ServerFrame>) {
+    const plain = (frames: ServerFrame[]) =>
+      frames.map((frame) => {
+        if ('handshake' in frame) this.secret ??= frame.handshake.secret ?? undefined;
+        return plainFrame(frame);
+      });
     super(socket, {
-      push: (chunk) => decoder.push(chunk).map(plainFrame),
-      end: () => decoder.end().map(plainFrame),
+      push: (chunk) => plain(decoder.push(chunk)),
+      end: () => plain(decoder.end()),
     });
+  }
+
+  /** The first frame after the first `after` that matches, once it has arrived. */
+  async frameWhere(predicate: (frame: PlainFrame) => boolean, after = 0): Promise<PlainFrame> {
+    for (let count = after + 1; ; count++) {
+      const frame = (await this.received(count))[count - 1] as PlainFrame;
+      if (predicate(frame)) return frame;
+    }
   }
 
   send(...messages: ChatMessage[]): void {
