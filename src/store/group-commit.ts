@@ -22,7 +22,7 @@ export class GroupCommit {
   /** `operation`, run with the others of this turn once the observable is subscribed. */
   run<T>(operation: () => T): Observable<T> {
     return new Observable<T>((subscriber) => {
-      const queued: Queued = { operation, subscriber: subscriber as Subscriber<unknown> };
+      const queued: Queued = { operation, subscriber };
       this.queue.push(queued);
       if (!this.scheduled) {
         this.scheduled = true;
