@@ -30,7 +30,11 @@ function settle(answer: ChatAnswer): Settled {
   answer.then.subscribe((value) => (next = value)).unsubscribe();
   if (!next) throw new Error('the work did not answer at once');
   const rest = settle(next);
-  return { ...rest, replies: [...replies, ...rest.replies], effects: [...effects, ...rest.effects] };
+  return {
+    ...rest,
+    replies: [...replies, ...rest.replies],
+    effects: [...effects, ...rest.effects],
+  };
 }
 
 const SECRET = Buffer.alloc(16, 7);
@@ -45,11 +49,15 @@ function chatWorld(store: ChatStore = immediateStore(), maxPending = 10_000) {
     store,
     online,
     counters,
-    /** A session greeted and online, as a connection accepted as user `id`. */
-    join(id: bigint): Session<ChatMessage, ServerFrame, ChatSignal> {
+    /**
+     * A session greeted and online, as a connection accepted as user `id`, whose client said
+     * hello, unless it knows only Assignment 2.
+     */
+    join(id: bigint, client: 'says hello' | 'knows only Assignment 2' = 'says hello') {
       const session = chatSession(id, view, deps);
       settle(session.greet());
       online.add(id);
+      if (client === 'says hello') settle(session.answer([hello()]));
       return session;
     },
     session: (id: bigint) => chatSession(id, view, deps),
@@ -86,7 +94,7 @@ describe('chatSession', () => {
   });
 
   it('echoes what is not a direct message at once, in order, with `from` set to the user', () => {
-    const session = chatWorld().join(3n);
+    const session = chatWorld().join(3n, 'knows only Assignment 2');
     const answer = session.answer([chat(99, 0, 'one'), chat(0, -1, 'two'), chat(-7, 3, '')]);
     expect(answer.then).to.equal(undefined);
     expect(answer.replies.map(plainFrame)).to.deep.equal([
@@ -99,7 +107,9 @@ describe('chatSession', () => {
   it('stores a direct message to a connected user, echoes it as delivered, and delivers it', () => {
     const world = chatWorld();
     const [alice, bob] = [world.join(1n), world.join(2n)];
-    const sent = settle(alice.answer([chat(0, 0, 'before'), chat(0, 2, 'hi bob'), chat(0, 0, 'after')]));
+    const sent = settle(
+      alice.answer([chat(0, 0, 'before'), chat(0, 2, 'hi bob'), chat(0, 0, 'after')]),
+    );
     expect(sent.replies).to.deep.equal([
       { from: '1', to: '0', msg: 'before' },
       { from: '1', to: '2', msg: 'hi bob', receipt: 'DELIVERED' },
@@ -129,7 +139,6 @@ describe('chatSession', () => {
     const world = chatWorld(immediateStore(), 2);
     const bob = world.join(2n);
     const alice = world.join(1n);
-    settle(bob.answer([hello()]));
     const sent = settle(alice.answer([chat(0, 2, 'a'), chat(0, 2, 'b'), chat(0, 2, 'c')]));
     expect(sent.replies.map((frame) => ('receipt' in frame ? frame.receipt : ''))).to.deep.equal([
       'DELIVERED',
@@ -160,7 +169,6 @@ describe('chatSession', () => {
       const world = chatWorld();
       const bob = world.join(2n);
       const alice = world.join(1n);
-      settle(bob.answer([hello()]));
       const messages = Array.from({ length: count }, (_, i) => chat(0, 2, `m${i + 1}`));
       for (const { signal } of deliveries(settle(alice.answer(messages)))) settle(bob.hear(signal));
       return { world, bob };
@@ -177,30 +185,42 @@ describe('chatSession', () => {
     it('answers an ack of a delivery never sent, or already acknowledged, with an error', () => {
       const { bob } = withDeliveries(2);
       const settled = settle(bob.answer([ack(3), ack(2), ack(1), ack(2)]));
-      expect(settled.replies.map((frame) => ('notice' in frame ? frame.notice : ''))).to.deep.equal([
-        'ERROR UNKNOWN_DELIVERY',
-        'ERROR ALREADY_ACKNOWLEDGED',
-        'ERROR ALREADY_ACKNOWLEDGED',
-      ]);
+      expect(settled.replies.map((frame) => ('notice' in frame ? frame.notice : ''))).to.deep.equal(
+        ['ERROR UNKNOWN_DELIVERY', 'ERROR ALREADY_ACKNOWLEDGED', 'ERROR ALREADY_ACKNOWLEDGED'],
+      );
     });
 
     it('holds deliveries back past the in-flight limit, and sends them from the store once acknowledged', () => {
       const { world, bob } = withDeliveries(Number(MAX_IN_FLIGHT) + 2);
       const alice = world.join(1n);
       const more = deliveries(settle(alice.answer([chat(0, 2, 'last')])));
-      expect(settle(bob.hear((more[0] as { signal: ChatSignal }).signal)).replies).to.deep.equal([]);
+      expect(settle(bob.hear((more[0] as { signal: ChatSignal }).signal)).replies).to.deep.equal(
+        [],
+      );
       const afterAck = settle(bob.answer([ack(2)]));
-      expect(afterAck.replies.map((frame) => ('delivery' in frame ? frame.delivery : ''))).to.deep.equal([
-        String(MAX_IN_FLIGHT + 1n),
-        String(MAX_IN_FLIGHT + 2n),
-      ]);
+      expect(
+        afterAck.replies.map((frame) => ('delivery' in frame ? frame.delivery : '')),
+      ).to.deep.equal([String(MAX_IN_FLIGHT + 1n), String(MAX_IN_FLIGHT + 2n)]);
     });
   });
 
   describe('a client that knows only Assignment 2', () => {
+    it('gets the echo of a direct message without a receipt, as it always did', () => {
+      const world = chatWorld();
+      world.join(2n);
+      const alice = world.join(1n, 'knows only Assignment 2');
+      const sent = settle(alice.answer([chat(0, 0, 'first'), chat(0, 2, 'hi'), chat(0, 99, 'x')]));
+      expect(sent.replies).to.deep.equal([
+        { from: '1', to: '0', msg: 'first' },
+        { from: '1', to: '2', msg: 'hi' },
+        { from: '1', to: '99', msg: 'x' },
+      ]);
+      expect(deliveries(sent)).to.have.length(1);
+    });
+
     it('has what it was written acknowledged for it, once its first frame is not a hello', async () => {
       const world = chatWorld();
-      const bob = world.join(2n);
+      const bob = world.join(2n, 'knows only Assignment 2');
       const alice = world.join(1n);
       for (const { signal } of deliveries(settle(alice.answer([chat(0, 2, 'early')])))) {
         expect(settle(bob.hear(signal)).replies).to.have.length(1);
@@ -214,7 +234,7 @@ describe('chatSession', () => {
     });
 
     it('is told nothing new when it is kicked', () => {
-      const bob = chatWorld().join(2n);
+      const bob = chatWorld().join(2n, 'knows only Assignment 2');
       expect(settle(bob.hear({ stop: 'kicked' }))).to.deep.equal({
         replies: [],
         effects: [],
@@ -225,19 +245,18 @@ describe('chatSession', () => {
 
   describe('hello', () => {
     it('welcomes a new user, and is an error anywhere but first', () => {
-      const alice = chatWorld().join(1n);
-      const settled = settle(alice.answer([hello(), hello(), { ...chat(0, 2, 'x'), ack: Long.UONE }]));
-      expect(settled.replies.map((frame) => ('notice' in frame ? frame.notice : ''))).to.deep.equal([
-        'WELCOME NEW_USER',
-        'ERROR HELLO_NOT_FIRST',
-        'ERROR NOT_A_CHAT_MESSAGE',
-      ]);
+      const alice = chatWorld().join(1n, 'knows only Assignment 2');
+      const settled = settle(
+        alice.answer([hello(), hello(), { ...chat(0, 2, 'x'), ack: Long.UONE }]),
+      );
+      expect(settled.replies.map((frame) => ('notice' in frame ? frame.notice : ''))).to.deep.equal(
+        ['WELCOME NEW_USER', 'ERROR HELLO_NOT_FIRST', 'ERROR NOT_A_CHAT_MESSAGE'],
+      );
     });
 
     it('resumes a user with its secret: takes over its connection and delivers what waits, in order', () => {
       const world = chatWorld();
       const bob = world.join(2n);
-      settle(bob.answer([hello()]));
       const alice = world.join(1n);
       for (const { signal } of deliveries(settle(alice.answer([chat(0, 2, 'one')])))) {
         settle(bob.hear(signal));
@@ -246,7 +265,7 @@ describe('chatSession', () => {
       settle(alice.answer([chat(0, 2, 'two')]));
       world.online.add(2n);
 
-      const again = world.join(7n);
+      const again = world.join(7n, 'knows only Assignment 2');
       const settled = settle(again.answer([hello(2n, SECRET), chat(0, 0, 'I am back')]));
       expect(settled.replies).to.deep.equal([
         { from: '0', to: '2', msg: '', notice: 'WELCOME RESUMED' },
@@ -254,7 +273,10 @@ describe('chatSession', () => {
         { from: '1', to: '2', msg: 'two', delivery: '2' },
         { from: '2', to: '0', msg: 'I am back' },
       ]);
-      expect(settled.effects).to.deep.equal([{ signal: { stop: 'taken-over' }, to: 2n }, { become: 2n }]);
+      expect(settled.effects).to.deep.equal([
+        { signal: { stop: 'taken-over' }, to: 2n },
+        { become: 2n },
+      ]);
       expect(settle(bob.hear({ stop: 'taken-over' }))).to.deep.include({
         replies: [{ from: '0', to: '2', msg: '', notice: 'CLOSING TAKEN_OVER' }],
         close: 'the same user connected again',
@@ -264,10 +286,18 @@ describe('chatSession', () => {
     it('closes the connection on a wrong secret or an id never given out, telling why', () => {
       const world = chatWorld();
       world.join(2n);
-      const wrong = settle(world.join(3n).answer([hello(2n, Buffer.alloc(16, 1)), chat(0, 0, 'x')]));
-      expect(wrong.replies).to.deep.equal([{ from: '0', to: '3', msg: '', notice: 'CLOSING WRONG_SECRET' }]);
+      const wrong = settle(
+        world
+          .join(3n, 'knows only Assignment 2')
+          .answer([hello(2n, Buffer.alloc(16, 1)), chat(0, 0, 'x')]),
+      );
+      expect(wrong.replies).to.deep.equal([
+        { from: '0', to: '3', msg: '', notice: 'CLOSING WRONG_SECRET' },
+      ]);
       expect(wrong.close).to.equal('resume refused: wrong secret for user 2');
-      const unknown = settle(world.join(4n).answer([hello(40n, SECRET)]));
+      const unknown = settle(
+        world.join(4n, 'knows only Assignment 2').answer([hello(40n, SECRET)]),
+      );
       expect(unknown.replies[0]).to.include({ notice: 'CLOSING UNKNOWN_USER' });
       expect(unknown.close).to.equal('resume refused: no user 40');
     });

@@ -62,9 +62,11 @@ describe('direct messages over TCP', function () {
     const first = await startChatServer(['--db', db]);
     const bob = await joinWithHello(first.port);
     await bob.client.end();
-    const { client: alice, id: aliceId } = await TestClient.join(first.port);
+    const { client: alice, id: aliceId } = await joinWithHello(first.port);
     alice.send(chat(0, bob.id, 'while you were away'));
-    expect(await alice.frameWhere(isChat)).to.include({ receipt: 'STORED' });
+    expect(await alice.frameWhere((f) => isChat(f) && f.msg !== '')).to.include({
+      receipt: 'STORED',
+    });
     first.child.kill('SIGTERM');
     await first.exited;
 
@@ -193,7 +195,7 @@ describe('direct messages over TCP', function () {
     const first = await startChatServer(['--db', db]);
     const bob = await joinWithHello(first.port);
     await bob.client.end();
-    const { client: alice, id: aliceId } = await TestClient.join(first.port);
+    const { client: alice, id: aliceId } = await joinWithHello(first.port);
     const burst = Array.from({ length: 2000 }, (_, i) => chat(0, bob.id, `m${i}`));
     for (let i = 0; i < burst.length; i += 100) alice.send(...burst.slice(i, i + 100));
     await alice.frameWhere((f) => isChat(f) && f.receipt === 'STORED', 200);

@@ -72,7 +72,7 @@ describe('runServer', () => {
   it('carries a direct message from one connection to another', () => {
     const server = fakeServer();
     const [a, b] = [server.connect(), server.connect()];
-    b.receive(clientBytes(chat(0, 1, 'from b')));
+    b.receive(clientBytes(hello(), chat(0, 1, 'from b')));
     expect(serverFramesIn(b.bytesWritten()).at(-1)).to.deep.equal({
       from: '2',
       to: '1',
