@@ -282,7 +282,11 @@ describe('chat frames', () => {
     });
 
     it('travel on the echo as the client reads them', () => {
-      const frame = echo(Long.fromBigInt(2n), { from: Long.ZERO, to: Long.fromBigInt(3n), msg: 'x' }, refusedReceipt('mailbox-full'));
+      const frame = echo(
+        Long.fromBigInt(2n),
+        { from: Long.ZERO, to: Long.fromBigInt(3n), msg: 'x' },
+        refusedReceipt('mailbox-full'),
+      );
       expect(plain(overTheWire(frame))).to.deep.equal({
         from: '2',
         to: '3',
