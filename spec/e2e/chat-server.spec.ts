@@ -151,8 +151,14 @@ describe('the chat server over TCP', function () {
   });
 
   for (const [how, stop] of [
-    ['SIGTERM', (server: Awaited<ReturnType<typeof startChatServer>>) => server.child.kill('SIGTERM')],
-    ['SIGINT', (server: Awaited<ReturnType<typeof startChatServer>>) => server.child.kill('SIGINT')],
+    [
+      'SIGTERM',
+      (server: Awaited<ReturnType<typeof startChatServer>>) => server.child.kill('SIGTERM'),
+    ],
+    [
+      'SIGINT',
+      (server: Awaited<ReturnType<typeof startChatServer>>) => server.child.kill('SIGINT'),
+    ],
     [
       'quit',
       (server: Awaited<ReturnType<typeof startChatServer>>) => server.child.stdin?.write('quit\n'),

@@ -12,7 +12,10 @@ import { FakeSocket } from '../support/fake-socket';
 import { chat, clientBytes, serverFramesIn } from '../support/frames';
 import { immediateStore } from '../support/stores';
 
-function serve<In, Out, Extra>(service: Service<In, Out, Extra>, hub = new SignalHub<Signal<Extra>>()) {
+function serve<In, Out, Extra>(
+  service: Service<In, Out, Extra>,
+  hub = new SignalHub<Signal<Extra>>(),
+) {
   const socket = new FakeSocket();
   const transport = new SocketTransport(socket, { closeGraceMs: 1000, maxQueuedBytes: 1 << 20 });
   const traffic = new TrafficCounter();

@@ -155,7 +155,9 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     if (action === 'skip') return NOTHING;
     if (action === 'fetch') return this.fetchIfDue();
     this.deps.counters.delivered += 1;
-    return followedBy({ replies: [deliveryFrame(to, delivery)] }, () => this.acknowledgeForLegacy());
+    return followedBy({ replies: [deliveryFrame(to, delivery)] }, () =>
+      this.acknowledgeForLegacy(),
+    );
   }
 
   /** Only a client that acknowledges is limited in what it has unacknowledged. */
@@ -167,7 +169,9 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     this.peer = 'acknowledging';
     const id = hello.id == null ? 0n : Long.fromValue(hello.id).toBigInt();
     if (id === 0n || id === this.connection) {
-      return { replies: [welcome(this.userLong, 'NEW_USER', this.window.known - this.window.sent)] };
+      return {
+        replies: [welcome(this.userLong, 'NEW_USER', this.window.known - this.window.sent)],
+      };
     }
     return this.storing(this.deps.store.findUser(id), {
       done: (stored) => this.resume(id, hello.secret, stored),
@@ -275,7 +279,8 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
       ...(upTo > acknowledgedBefore ? { acknowledge: { user: this.user, upTo } } : {}),
     };
     const answer = this.storing(this.deps.store.write(write, this.deps.maxPending), {
-      done: (outcomes) => this.written(parts, directs, messages, outcomes, upTo - acknowledgedBefore),
+      done: (outcomes) =>
+        this.written(parts, directs, messages, outcomes, upTo - acknowledgedBefore),
       failed: (reason) => ({
         ...this.written(
           parts,
@@ -316,7 +321,12 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
       if ('refused' in outcome) return [];
       const { recipient, msg } = messages[index] as Outgoing;
       const to = (directs[index] as ChatMessage).to;
-      const delivery: StoredDelivery = { delivery: outcome.delivery, from: this.user, msg, redelivered: false };
+      const delivery: StoredDelivery = {
+        delivery: outcome.delivery,
+        from: this.user,
+        msg,
+        redelivered: false,
+      };
       return [{ signal: { deliver: { to, delivery } }, to: recipient }];
     });
     return effects.length === 0 ? { replies } : { replies, effects };
@@ -358,7 +368,10 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     const upTo = this.window.acknowledged;
     if (upTo === before) return NOTHING;
     this.deps.counters.acknowledged += Number(upTo - before);
-    const write = this.deps.store.write({ messages: [], acknowledge: { user: this.user, upTo } }, 0);
+    const write = this.deps.store.write(
+      { messages: [], acknowledge: { user: this.user, upTo } },
+      0,
+    );
     return this.storing(write, { done: () => NOTHING, failed: () => NOTHING });
   }
 

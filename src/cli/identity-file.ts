@@ -7,9 +7,8 @@ export function readIdentityFile(file: string): Identity | undefined {
   try {
     return parseIdentity(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(
-      `cannot use the identity file ${file}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot use the identity file ${file}: ${reason}`, { cause: error });
   }
 }
 

@@ -122,6 +122,11 @@ export function plainServer<In, Out, Extra>(
   sizeFlag: SizeFlag,
   service: (maxBytes: number) => Service<In, Out, Extra>,
   console: boolean,
-): ServerProgram<In, Out, Extra, Record<never, Flag<unknown>>> {
-  return { sizeFlag, flags: {}, console, setup: (_flags, maxBytes) => ({ service: service(maxBytes) }) };
+): ServerProgram<In, Out, Extra, Record<string, never>> {
+  return {
+    sizeFlag,
+    flags: {},
+    console,
+    setup: (_flags, maxBytes) => ({ service: service(maxBytes) }),
+  };
 }

@@ -1,5 +1,15 @@
 import Long from 'long';
-import { concat, filter, map, mergeMap, Observable, share, take, throwError, throwIfEmpty } from 'rxjs';
+import {
+  concat,
+  filter,
+  map,
+  mergeMap,
+  Observable,
+  share,
+  take,
+  throwError,
+  throwIfEmpty,
+} from 'rxjs';
 import {
   ChatMessage,
   Handshake,
@@ -115,7 +125,11 @@ class ChatReader {
     this.identity = { ...this.identity, lastDelivery: delivery };
     const from = message.from.isZero() ? 'operator' : message.from.toString();
     return {
-      effects: [print(`${from}: ${message.msg}`), { type: 'remember', identity: this.identity }, ack],
+      effects: [
+        print(`${from}: ${message.msg}`),
+        { type: 'remember', identity: this.identity },
+        ack,
+      ],
       settles,
     };
   }

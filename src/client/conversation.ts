@@ -117,7 +117,10 @@ export function converse<Send, Reply, Extra = never>(
     concatMap(({ failure, effects }) =>
       failure === undefined
         ? effects
-        : concat(effects, throwError(() => new ClientError(failure))),
+        : concat(
+            effects,
+            throwError(() => new ClientError(failure)),
+          ),
     ),
   );
 }

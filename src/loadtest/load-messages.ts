@@ -5,6 +5,13 @@ import { FrameDecoder } from '../protocol/frame-decoder';
 const DIGITS = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz', 'latin1');
 const PADDING = '.';
 
+/** The fields of a chat message that a load test checks. */
+export interface MessageFields {
+  readonly from: Long;
+  readonly to: Long;
+  readonly msg: string;
+}
+
 /**
  * Writes `seq` in base 36 into `target[start, end)`, right-aligned and padded with dots, or
  * only its last digits where it does not fit.
@@ -22,9 +29,10 @@ function writeSequenceNumber(target: Buffer, start: number, end: number, seq: nu
 }
 
 /**
- * The frames one load-test client sends. Each message's text ends with its sequence number in
- * base 36, so an echo shows which message it answers. The client puts its own id in `from`, so
- * the echo of a message is byte for byte the frame that was sent.
+ * The frames one load-test client sends, from `from` to `to` (its own id for an echo). Each
+ * message's text ends with its sequence number in base 36, so an echo or a delivery shows which
+ * message it is. The client puts its own id in `from`, so the echo of a message to itself is
+ * byte for byte the frame that was sent.
  */
 export class LoadMessages {
   private readonly template: Buffer;
@@ -32,11 +40,12 @@ export class LoadMessages {
   private readonly expectedBody: Buffer;
 
   constructor(
-    readonly id: Long,
+    readonly from: Long,
+    readonly to: Long,
     readonly size: number,
   ) {
     this.template = Buffer.from(
-      chatMessageCodec().encode([{ from: id, to: id, msg: PADDING.repeat(size) }]),
+      chatMessageCodec().encode([{ from, to, msg: PADDING.repeat(size) }]),
     );
     const [body] = new FrameDecoder(Infinity).push(this.template);
     this.expectedBody = Buffer.from(body ?? []);
@@ -64,5 +73,10 @@ export class LoadMessages {
     const expected = this.expectedBody;
     writeSequenceNumber(expected, expected.length - this.size, expected.length, seq);
     return body.equals(expected);
+  }
+
+  /** Whether a decoded message has the sender, addressee and text of message `seq`. */
+  hasFields({ from, to, msg }: MessageFields, seq: number): boolean {
+    return from.equals(this.from) && to.equals(this.to) && msg === this.text(seq);
   }
 }

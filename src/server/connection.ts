@@ -32,9 +32,7 @@ function isStop<Extra>(signal: Signal<Extra>): signal is { readonly stop: StopRe
 }
 
 /** What arrived while the connection was busy, kept in order. */
-type Held<In, Extra> =
-  | { readonly batch: readonly In[] }
-  | { readonly signal: Signal<Extra> };
+type Held<In, Extra> = { readonly batch: readonly In[] } | { readonly signal: Signal<Extra> };
 
 /**
  * A connection being served: it does what its session answers to each batch the user sends and

@@ -59,13 +59,18 @@ function listUsers(state: ServerState, deps: OperatorDeps): ObservableInput<Oper
       ...answers(
         ...known
           .filter(({ id }) => !state.users.has(id))
-          .map(({ id, waiting }) => `user ${id} offline, ${plural(Number(waiting), 'message')} waiting`),
+          .map(
+            ({ id, waiting }) =>
+              `user ${id} offline, ${plural(Number(waiting), 'message')} waiting`,
+          ),
       ),
     ]),
     catchError((error: unknown) =>
       of([
         ...connectedUsers(state),
-        ...answers(`cannot list the offline users: ${error instanceof Error ? error.message : String(error)}`),
+        ...answers(
+          `cannot list the offline users: ${error instanceof Error ? error.message : String(error)}`,
+        ),
       ]),
     ),
   );
@@ -94,7 +99,10 @@ function respond(
     case 'kick':
       return [
         state.users.has(command.id)
-          ? [{ answer: `kicking user ${command.id}` }, { control: { type: 'kick', id: command.id } }]
+          ? [
+              { answer: `kicking user ${command.id}` },
+              { control: { type: 'kick', id: command.id } },
+            ]
           : answers(`no user ${command.id} is connected`),
       ];
     case 'broadcast':

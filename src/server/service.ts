@@ -17,10 +17,7 @@ export const STOP_REASONS: Readonly<Record<StopReason, string>> = {
  * What reaches one connection from elsewhere in the server: an announcement from the operator,
  * an order to stop, or what the service itself sends between its users (`Extra`).
  */
-export type Signal<Extra> =
-  | { readonly announce: string }
-  | { readonly stop: StopReason }
-  | Extra;
+export type Signal<Extra> = { readonly announce: string } | { readonly stop: StopReason } | Extra;
 
 /** What an answer asks of the server besides writing its replies. */
 export type SessionEffect<Extra> =

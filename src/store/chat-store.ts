@@ -29,8 +29,7 @@ export interface Outgoing {
 
 /** What became of one Outgoing: stored with its delivery number, or refused. */
 export type StoreOutcome =
-  | { readonly delivery: bigint }
-  | { readonly refused: 'unknown-recipient' | 'mailbox-full' };
+  { readonly delivery: bigint } | { readonly refused: 'unknown-recipient' | 'mailbox-full' };
 
 /** A stored direct message as it is delivered. */
 export interface StoredDelivery {

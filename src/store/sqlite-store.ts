@@ -113,10 +113,7 @@ function openDatabase({ file, fsync }: SqliteStoreOptions): Database.Database {
     if (error instanceof StoreOpenError) throw error;
     const reason = describeSqliteError(error);
     const code = (error as { code?: string }).code;
-    throw new StoreOpenError(
-      file,
-      code === 'SQLITE_BUSY' ? 'another server is using it' : reason,
-    );
+    throw new StoreOpenError(file, code === 'SQLITE_BUSY' ? 'another server is using it' : reason);
   }
 }
 
@@ -199,7 +196,10 @@ export class SqliteStore implements ChatStore {
     });
   }
 
-  write({ messages, acknowledge }: StoreWrite, maxPending: number): Observable<readonly StoreOutcome[]> {
+  write(
+    { messages, acknowledge }: StoreWrite,
+    maxPending: number,
+  ): Observable<readonly StoreOutcome[]> {
     return this.commits.run(() => {
       const acceptedAt = Date.now();
       const outcomes = messages.map((message): StoreOutcome => {
