@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ack, chat, hello, PlainFrame } from '../support/frames';
-import { CHAT_SERVER, run, startChatServer, stopAll } from '../support/programs';
+import { CHAT_SERVER, run, startChatServer } from '../support/programs';
+import { eachTestInTemporaryDirectory } from '../support/temporary-directory';
 import { TestClient } from '../support/tcp-client';
 
 const CLIENT = 'cli/client.js';
@@ -24,12 +24,9 @@ async function joinWithHello(port: number) {
 
 describe('direct messages over TCP', function () {
   this.timeout(30_000);
+  const temporary = eachTestInTemporaryDirectory('chat-e2e-');
   let dir: string;
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'chat-e2e-'))));
-  afterEach(() => {
-    stopAll();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => (dir = temporary.path()));
 
   it('carries messages both ways between two users, with receipts and delivery numbers', async () => {
     const server = await startChatServer();
@@ -229,12 +226,9 @@ describe('direct messages over TCP', function () {
 
 describe('the chat client with an identity', function () {
   this.timeout(30_000);
+  const temporary = eachTestInTemporaryDirectory('chat-identity-');
   let dir: string;
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'chat-identity-'))));
-  afterEach(() => {
-    stopAll();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => (dir = temporary.path()));
 
   it('keeps its identity in a private file, and prints what was kept for it when it resumes', async () => {
     const server = await startChatServer();
