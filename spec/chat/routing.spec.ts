@@ -142,6 +142,12 @@ describe('routing', () => {
       }
     });
 
+    it('takes a frame with both a hello and an ack as mixed', () => {
+      const both = message(0n, '', { ...helloOf(), ...ackOf(1n) });
+      expect(route(both, SENDER)).to.deep.equal({ kind: 'mixed' });
+      expect(route(decoded(both), SENDER)).to.deep.equal({ kind: 'mixed' });
+    });
+
     it('takes a message whose hello is null, as protobufjs decodes an absent one, as no hello', () => {
       expect(route(message(0n, 'x', { hello: null }), SENDER)).to.deep.equal({
         kind: 'echo',
@@ -189,7 +195,11 @@ describe('routing', () => {
               expect(routed).to.deep.equal(
                 to > 0n && to !== id ? { kind: 'direct', recipient: to } : { kind: 'echo' },
               );
-            } else if (to !== 0n || generated.msg !== '') {
+            } else if (
+              to !== 0n ||
+              generated.msg !== '' ||
+              (generated.hello !== undefined && (generated.ack ?? 0n) !== 0n)
+            ) {
               expect(routed).to.deep.equal({ kind: 'mixed' });
             } else {
               expect(routed.kind).to.equal(generated.hello ? 'hello' : 'ack');

@@ -246,7 +246,11 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
           break;
         case 'mixed':
           parts.push(
-            errorNotice(me, 'NOT_A_CHAT_MESSAGE', 'a frame with hello or ack carries no to or msg'),
+            errorNotice(
+              me,
+              'NOT_A_CHAT_MESSAGE',
+              'a frame with hello or ack carries only that: no to, no msg, not both',
+            ),
           );
           break;
         case 'ack': {

@@ -10,7 +10,7 @@ export type Routed =
   | { readonly kind: 'direct'; readonly recipient: UserId }
   | { readonly kind: 'hello'; readonly hello: Hello }
   | { readonly kind: 'ack'; readonly upTo: bigint }
-  /** A hello or an ack that also carries chat fields: neither a control nor a message. */
+  /** A hello or an ack that also carries chat fields, or both: neither one control nor a message. */
   | { readonly kind: 'mixed' };
 
 const ECHO: Routed = { kind: 'echo' };
@@ -32,7 +32,8 @@ export function isEchoOnly(message: ChatMessage, sender: Long): boolean {
 /** Who a frame from `sender` is for, or which control it is. */
 export function route(message: ChatMessage, sender: Long): Routed {
   if (isControl(message)) {
-    if (!message.to.isZero() || message.msg !== '') return { kind: 'mixed' };
+    const both = message.hello != null && isSet(message.ack);
+    if (both || !message.to.isZero() || message.msg !== '') return { kind: 'mixed' };
     if (message.hello != null) return { kind: 'hello', hello: message.hello };
     return { kind: 'ack', upTo: (message.ack as Long).toBigInt() };
   }
