@@ -1,5 +1,5 @@
 import Long from 'long';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { catchError, map, Observable, of } from 'rxjs';
 import { ChatMessage, Hello, ServerFrame } from '../protocol/messages';
 import {
@@ -76,7 +76,7 @@ const STOP_CODES: Readonly<Record<StopReason, NoticeCodeName>> = {
 };
 
 export function hashSecret(secret: Uint8Array): Buffer {
-  return createHash('sha256').update(secret).digest();
+  return hash('sha256', secret, 'buffer');
 }
 
 function secretMatches(secret: Uint8Array | null | undefined, hash: Buffer): boolean {
@@ -390,13 +390,14 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     work: Observable<T>,
     then: { done: (result: T) => ChatAnswer; failed: (reason: string) => ChatAnswer },
   ): ChatAnswer {
-    return {
-      replies: [],
-      then: work.pipe(
-        map((result) => then.done(result)),
-        catchError((error: unknown) => of(then.failed(describe(error)))),
-      ),
-    };
+    // One observable, not map and catchError: there is one of these per connection and store call.
+    const next = new Observable<ChatAnswer>((subscriber) =>
+      work.subscribe({
+        next: (result) => subscriber.next(then.done(result)),
+        error: (error: unknown) => subscriber.next(then.failed(describe(error))),
+      }),
+    );
+    return { replies: [], then: next };
   }
 }
 

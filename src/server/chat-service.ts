@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { ChatDeps, chatSession, ChatSignal } from '../chat/chat-session';
 import { refusedHandshake } from '../chat/chat-frames';
 import { DirectMessageCounters } from '../chat/direct-message-counters';
@@ -16,6 +16,24 @@ export const DEFAULT_MAX_PENDING = 10_000;
 
 /** Bytes of a user's secret: 128 random bits. */
 const SECRET_BYTES = 16;
+
+/**
+ * Fresh secrets of `bytes` random bytes each, drawn from the system's random source a few
+ * kilobytes at a time: a system call per new user cost more than the rest of its handshake.
+ */
+function secretSource(bytes: number, poolBytes = 4096): () => Buffer {
+  const pool = Buffer.alloc(poolBytes);
+  let used = poolBytes;
+  return () => {
+    if (used + bytes > poolBytes) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    used += bytes;
+    // A copy: the pool is refilled while a secret may still wait for its user to be stored.
+    return Buffer.from(pool.subarray(used - bytes, used));
+  };
+}
 
 export interface ChatServiceOptions {
   readonly store: ChatStore;
@@ -37,7 +55,7 @@ export function chatService({
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
   maxPending = DEFAULT_MAX_PENDING,
   counters = new DirectMessageCounters(),
-  newSecret = () => randomBytes(SECRET_BYTES),
+  newSecret = secretSource(SECRET_BYTES),
 }: ChatServiceOptions): ChatService {
   const deps: ChatDeps = { store, maxPending, counters, newSecret };
   return {
