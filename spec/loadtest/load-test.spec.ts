@@ -2,17 +2,15 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import Long from 'long';
-import { filter, firstValueFrom, lastValueFrom, map, share, Subject } from 'rxjs';
+import { filter, lastValueFrom, map } from 'rxjs';
 import { LoadTestOptions, LoadTestSummary, runLoadTest } from '../../src/loadtest/load-test';
 import { chatMessageCodec, serverFrameCodec } from '../../src/protocol/chat-codec';
 import { ChatMessage } from '../../src/protocol/messages';
-import { chatService } from '../../src/server/chat-service';
-import { runServer } from '../../src/server/server';
-import { ServerControl } from '../../src/server/server-events';
-import { connect, listen } from '../../src/transport/tcp';
-import { run } from '../support/programs';
+import { connect } from '../../src/transport/tcp';
+import { run, startChatServer, stopAll } from '../support/programs';
 
 const options: LoadTestOptions = {
+  mode: 'echo',
   clients: 20,
   messages: 200,
   window: 8,
@@ -37,22 +35,6 @@ function loadTest(
   return lastValueFrom(summary$);
 }
 
-/** The chat server, in this process, on a free port. */
-async function chatServer() {
-  const controls = new Subject<ServerControl>();
-  const updates = runServer(listen('127.0.0.1', 0), controls, chatService(), {
-    maxClients: 1000,
-  }).pipe(share());
-  const done = lastValueFrom(updates);
-  const listening = await firstValueFrom(
-    updates.pipe(filter(({ event }) => event.type === 'listening')),
-  );
-  const port = Number(
-    /:(\d+)$/.exec(listening.event.type === 'listening' ? listening.event.address : '')?.[1],
-  );
-  return { port, stop: () => (controls.next({ type: 'shutdown' }), done) };
-}
-
 /** A server that handshakes, then answers each message with what `reply` makes of it. */
 async function fakeServer(
   reply: (message: ChatMessage) => ChatMessage | undefined,
@@ -75,20 +57,56 @@ const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
 describe('runLoadTest', function () {
   this.timeout(20_000);
+  let server: Awaited<ReturnType<typeof startChatServer>>;
+  before(async () => (server = await startChatServer()));
+  after(stopAll);
 
   it('runs every client against the chat server and finds every echo right', async () => {
-    const server = await chatServer();
     const summary = await loadTest(server.port);
-    await server.stop();
     expect(summary).to.include({
       connections: 20,
       expectedMessages: 4000,
       echoedMessages: 4000,
+      deliveredMessages: 0,
       errors: 0,
       timedOut: false,
     });
     expect(summary.latencyMicros.p50).to.be.above(0);
     expect(summary.latencyMicros.max).to.be.at.least(summary.latencyMicros.p99);
+  });
+
+  it('with direct messages, delivers every message of each pair, and counts deliveries a second', async () => {
+    const summary = await loadTest(server.port, { mode: 'direct', clients: 10 });
+    expect(summary).to.include({
+      connections: 10,
+      expectedMessages: 2000,
+      echoedMessages: 2000,
+      deliveredMessages: 2000,
+      errors: 0,
+      timedOut: false,
+    });
+    expect(summary.messagesPerSecond).to.be.closeTo(2000 / summary.seconds, 1e-6);
+    expect(summary.latencyMicros.p50).to.be.above(0);
+  });
+
+  it('offline, stores a burst for users who left and delivers all of it when they resume', async () => {
+    const summary = await loadTest(server.port, { mode: 'offline', clients: 10, messages: 300 });
+    expect(summary).to.include({
+      connections: 10,
+      expectedMessages: 1500,
+      echoedMessages: 1500,
+      deliveredMessages: 1500,
+      errors: 0,
+      timedOut: false,
+    });
+    expect(summary.stored?.messages).to.equal(1500);
+    expect(summary.resumed?.messages).to.equal(1500);
+    expect(summary.stored?.messagesPerSecond).to.be.above(0);
+    expect(summary.resumed?.messagesPerSecond).to.be.above(0);
+    expect(summary.seconds).to.be.closeTo(
+      (summary.stored?.seconds ?? 0) + (summary.resumed?.seconds ?? 0),
+      1e-9,
+    );
   });
 
   it('counts and describes every echo that is wrong', async () => {
@@ -126,22 +144,36 @@ describe('runLoadTest', function () {
 
 describe('npm run loadtest', function () {
   this.timeout(20_000);
+  after(stopAll);
 
-  it('prints one JSON summary with --json and exits 0 when every echo is right', async () => {
-    const server = await chatServer();
+  it('prints one JSON summary with --json and exits 0 when every message is right', async () => {
+    const server = await startChatServer();
     const { code, stdout } = await run('cli/loadtest.js', [
       '--port',
       String(server.port),
       '--clients',
-      '5',
+      '4',
       '--messages',
       '100',
+      '--direct',
+      '--offline',
       '--json',
     ]);
-    await server.stop();
+    server.stop();
     expect(code).to.equal(0);
     expect(stdout).to.have.length(1);
-    expect(JSON.parse(stdout[0] ?? '')).to.include({ echoedMessages: 500, errors: 0 });
+    const summary = JSON.parse(stdout[0] ?? '') as LoadTestSummary;
+    expect(summary).to.include({ deliveredMessages: 200, errors: 0 });
+    expect(summary.stored).to.include({ messages: 200 });
+  });
+
+  it('refuses --direct with an odd number of clients, and --offline without --direct', async () => {
+    const odd = await run('cli/loadtest.js', ['--clients', '3', '--direct']);
+    expect(odd.code).to.equal(2);
+    expect(odd.stderr.join('\n')).to.match(/--clients must be even, not 3; usage: /);
+    const alone = await run('cli/loadtest.js', ['--offline']);
+    expect(alone.code).to.equal(2);
+    expect(alone.stderr.join('\n')).to.match(/--offline goes with --direct/);
   });
 
   it('exits 1 when echoes are wrong, with the summary saying why', async () => {

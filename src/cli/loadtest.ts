@@ -1,15 +1,27 @@
 import { clearLine, cursorTo } from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import { LoadMode } from '../loadtest/load-modes';
 import { runLoadTest } from '../loadtest/load-test';
 import { formatProgress, formatSummary } from '../loadtest/report';
 import { connect } from '../transport/tcp';
-import { connectionFlags, flag, parseFlags } from './flags';
+import { connectionFlags, flag, parseFlags, UsageError } from './flags';
 import { exitWith, runProgram } from './program';
 
 const STALL_MS = 5000;
 
+function modeOf(flags: { direct: boolean; offline: boolean; clients: number }): LoadMode {
+  if (flags.offline && !flags.direct) throw new UsageError('--offline goes with --direct');
+  if (flags.direct && flags.clients % 2 !== 0) {
+    throw new UsageError(
+      `--direct pairs the clients: --clients must be even, not ${flags.clients}`,
+    );
+  }
+  if (!flags.direct) return 'echo';
+  return flags.offline ? 'offline' : 'direct';
+}
+
 runProgram(
-  'npm run loadtest -- [--host H] [--port P] [--clients C] [--messages M] [--window W] [--size S] [--duration SEC] [--hold SEC] [--json]',
+  'npm run loadtest -- [--host H] [--port P] [--clients C] [--messages M] [--window W] [--size S] [--direct [--offline]] [--duration SEC] [--hold SEC] [--json]',
   () => {
     const flags = parseFlags(process.argv.slice(2), {
       ...connectionFlags,
@@ -17,16 +29,25 @@ runProgram(
       messages: flag.count(10_000, 0),
       window: flag.count(32, 1, 1_000_000),
       size: flag.count(32, 0, 1024 * 1024),
+      direct: flag.switch(),
+      offline: flag.switch(),
       duration: flag.count(60, 1, 24 * 3600),
       hold: flag.count(0, 0, 24 * 3600),
       json: flag.switch(),
     });
+    const mode = modeOf(flags);
     const showProgress = process.stderr.isTTY;
-    let last = { at: performance.now(), echoed: 0 };
+    let last = { at: performance.now(), label: '', done: 0 };
     let exitCode = 0;
 
     runLoadTest(
-      { ...flags, durationMs: flags.duration * 1000, stallMs: STALL_MS, holdMs: flags.hold * 1000 },
+      {
+        ...flags,
+        mode,
+        durationMs: flags.duration * 1000,
+        stallMs: STALL_MS,
+        holdMs: flags.hold * 1000,
+      },
       () => connect(flags.host, flags.port),
       () => performance.now(),
     ).subscribe({
@@ -37,11 +58,12 @@ runProgram(
         }
         if (event.type === 'progress') {
           if (!showProgress) return;
-          const now = { at: performance.now(), echoed: event.echoed };
-          const perSecond = ((now.echoed - last.echoed) * 1000) / Math.max(1, now.at - last.at);
+          const now = { at: performance.now(), label: event.label, done: event.done };
+          const since = now.label === last.label ? last.done : 0;
+          const perSecond = ((now.done - since) * 1000) / Math.max(1, now.at - last.at);
           last = now;
           cursorTo(process.stderr, 0);
-          process.stderr.write(formatProgress(event.echoed, event.expected, perSecond));
+          process.stderr.write(formatProgress(event.label, event.done, event.expected, perSecond));
           clearLine(process.stderr, 1);
           return;
         }

@@ -3,21 +3,15 @@ import { frameCodec } from '../protocol/chat-codec';
 import * as generated from '../protocol/generated/chat';
 import { describeNetworkError } from '../transport/network-errors';
 import { Transport } from '../transport/transport';
+import { ClientPlan } from './client-plan';
+import { Conversation, Step } from './conversation';
+import { DirectConversation } from './direct-conversation';
+import { EchoConversation } from './echo-conversation';
 import { LatencyHistogram } from './latency-histogram';
-import { LoadMessages } from './load-messages';
-
-export interface LoadPlan {
-  /** Messages each client sends. */
-  readonly messages: number;
-  /** Messages a client may have sent and not yet seen echoed. */
-  readonly window: number;
-  /** Bytes of text in each message. */
-  readonly size: number;
-}
 
 /**
- * When the clients of a load test start sending, and when they may close their connections:
- * each emits once, then completes.
+ * When the clients of a load test start, and when they may close their connections: each
+ * emits once, then completes.
  */
 export interface LoadCues {
   readonly start$: Observable<void>;
@@ -26,32 +20,19 @@ export interface LoadCues {
 
 export type LoadClientEvent =
   | { readonly type: 'ready' }
-  | { readonly type: 'echoes'; readonly count: number; readonly mismatches: readonly string[] }
+  /** What one read of frames from the server came to: echoes and new deliveries, and what was wrong. */
+  | {
+      readonly type: 'checked';
+      readonly echoes: number;
+      readonly deliveries: number;
+      readonly mismatches: readonly string[];
+    }
   | { readonly type: 'finished' }
   /** `greeted`: whether it had its handshake before it failed. */
   | { readonly type: 'failed'; readonly reason: string; readonly greeted: boolean };
 
-/** Echoes can be a few bytes longer than what was sent; nothing a load test sends comes near this. */
-const echoFrames = frameCodec(16 * 1024 * 1024);
-
-function describe(body: Buffer): string {
-  try {
-    const { from, to, msg } = generated.ChatMessage.decode(body);
-    return JSON.stringify({ from: from.toString(), to: to.toString(), msg });
-  } catch (error) {
-    return `undecodable (${error instanceof Error ? error.message : String(error)})`;
-  }
-}
-
-/** An echo in another encoding than ours is still right if its fields are. */
-function sameFields(body: Buffer, messages: LoadMessages, seq: number): boolean {
-  try {
-    const { from, to, msg } = generated.ChatMessage.decode(body);
-    return from.equals(messages.id) && to.equals(messages.id) && msg === messages.text(seq);
-  } catch {
-    return false;
-  }
-}
+/** Answers can be a few bytes longer than what was sent; nothing a load test sends comes near this. */
+const serverFrames = frameCodec(16 * 1024 * 1024);
 
 /** A client's end when it fails: said as an event, so that one client's failure ends only it. */
 function fail(events: Subscriber<LoadClientEvent>, reason: string, greeted: boolean): void {
@@ -59,142 +40,126 @@ function fail(events: Subscriber<LoadClientEvent>, reason: string, greeted: bool
   events.complete();
 }
 
-/** One load-test connection: its handshake, its messages, the check of its echoes. */
+function conversationFor(
+  plan: ClientPlan,
+  latencies: LatencyHistogram,
+  clock: () => number,
+): Conversation {
+  return plan.kind === 'echo'
+    ? new EchoConversation(plan, latencies, clock)
+    : new DirectConversation(plan, latencies, clock);
+}
+
+/**
+ * One load-test connection: its handshake, then its conversation, whose steps it writes and
+ * reports. Released, it ends its side and completes once the connection is closed, so that the
+ * server has seen it go.
+ */
 class LoadConnection implements Observer<Buffer> {
-  private readonly decoder = echoFrames.decoder();
-  private readonly sentAt: Float64Array;
-  private messages: LoadMessages | undefined;
-  private sent = 0;
-  private echoed = 0;
-  private finished = false;
+  private readonly decoder = serverFrames.decoder();
+  private state: 'connected' | 'greeted' | 'started' | 'finished' | 'closing' = 'connected';
 
   constructor(
     private readonly transport: Transport,
-    private readonly plan: LoadPlan,
+    private readonly conversation: Conversation,
     private readonly cues: LoadCues,
-    private readonly latencies: LatencyHistogram,
     private readonly clock: () => number,
     private readonly events: Subscriber<LoadClientEvent>,
-  ) {
-    this.sentAt = new Float64Array(Math.max(1, plan.window));
-  }
+  ) {}
 
   next(chunk: Buffer): void {
-    try {
+    this.attempt(() => {
       const bodies = this.decoder.push(chunk);
-      if (!this.messages) {
+      if (this.state === 'connected') {
         const first = bodies.shift();
-        if (first) this.greet(first);
+        if (!first) return;
+        const handshake = generated.Handshake.decode(first);
+        if (handshake.error) throw new Error('server refused the connection');
+        this.state = 'greeted';
+        this.take(this.conversation.greet(handshake));
       }
-      if (this.messages && bodies.length > 0) this.check(bodies, this.messages);
+      if (bodies.length > 0) this.take(this.conversation.read(bodies, this.clock()));
+    });
+  }
+
+  error(error: unknown): void {
+    if (this.state !== 'closing') this.fail(`lost the connection: ${describeNetworkError(error)}`);
+  }
+
+  complete(): void {
+    if (this.state === 'closing') return;
+    this.fail(
+      this.state === 'connected'
+        ? 'the server closed the connection before its handshake'
+        : `the server closed the connection after ${this.conversation.progress()}`,
+    );
+  }
+
+  close(): void {
+    if (this.state === 'finished' || this.state === 'closing') this.transport.end();
+    else this.transport.destroy();
+  }
+
+  private fail(reason: string): void {
+    fail(this.events, reason, this.state !== 'connected');
+  }
+
+  /** Does `work`; what goes wrong in it ends this client, as a failure. */
+  private attempt(work: () => void): void {
+    try {
+      work();
     } catch (error) {
       this.fail(describeNetworkError(error));
     }
   }
 
-  error(error: unknown): void {
-    this.fail(`lost the connection: ${describeNetworkError(error)}`);
+  private take({ write, ready, checked }: Step): void {
+    if (write) this.transport.write(write);
+    if (checked) this.events.next({ type: 'checked', ...checked });
+    if (ready) {
+      this.events.next({ type: 'ready' });
+      this.events.add(this.cues.start$.subscribe(() => this.attempt(() => this.start())));
+    }
+    if (this.state === 'started' && this.conversation.done) this.finish();
   }
 
-  complete(): void {
-    this.fail(
-      this.messages
-        ? `the server closed the connection after ${this.echoed} of ${this.plan.messages} echoes`
-        : 'the server closed the connection before its handshake',
-    );
-  }
-
-  close(): void {
-    if (this.finished) this.transport.end();
-    else this.transport.destroy();
-  }
-
-  private fail(reason: string): void {
-    fail(this.events, reason, this.messages !== undefined);
-  }
-
-  private greet(frame: Buffer): void {
-    const handshake = generated.Handshake.decode(frame);
-    if (handshake.error) throw new Error('server refused the connection');
-    const messages = new LoadMessages(handshake.id, this.plan.size);
-    this.messages = messages;
-    this.events.next({ type: 'ready' });
-    this.events.add(
-      this.cues.start$.subscribe(() => {
-        if (this.plan.messages === 0) this.finish();
-        else this.sendMore(messages);
-      }),
-    );
+  private start(): void {
+    this.state = 'started';
+    this.take(this.conversation.start());
   }
 
   private finish(): void {
-    this.finished = true;
+    this.state = 'finished';
     this.events.next({ type: 'finished' });
-    this.events.add(this.cues.release$.subscribe(() => this.events.complete()));
+    this.events.add(this.cues.release$.subscribe(() => this.release()));
   }
 
-  private sendMore(messages: LoadMessages): void {
-    const { plan, sentAt } = this;
-    const count = Math.min(plan.window - (this.sent - this.echoed), plan.messages - this.sent);
-    if (count <= 0) return;
-    const now = this.clock();
-    for (let seq = this.sent; seq < this.sent + count; seq++) sentAt[seq % sentAt.length] = now;
-    this.transport.write(messages.frames(this.sent, count));
-    this.sent += count;
-  }
-
-  private check(bodies: Buffer[], messages: LoadMessages): void {
-    const { sentAt } = this;
-    const now = this.clock();
-    const mismatches: string[] = [];
-    // Messages sent together share a send time: their latencies are recorded in one go.
-    let runSentAt = NaN;
-    let runLength = 0;
-    for (const body of bodies) {
-      if (this.echoed === this.sent) {
-        mismatches.push(`an echo for a message never sent: ${describe(body)}`);
-        continue;
-      }
-      if (!messages.isEcho(body, this.echoed) && !sameFields(body, messages, this.echoed)) {
-        mismatches.push(
-          `echo ${this.echoed} is ${describe(body)}, not "${messages.text(this.echoed)}"`,
-        );
-      }
-      const at = sentAt[this.echoed % sentAt.length] ?? now;
-      if (at !== runSentAt) {
-        if (runLength > 0) this.latencies.record((now - runSentAt) * 1e6, runLength);
-        runSentAt = at;
-        runLength = 0;
-      }
-      runLength++;
-      this.echoed++;
-    }
-    if (runLength > 0) this.latencies.record((now - runSentAt) * 1e6, runLength);
-    this.events.next({ type: 'echoes', count: bodies.length, mismatches });
-    if (this.echoed === this.plan.messages && !this.finished) this.finish();
-    else this.sendMore(messages);
+  private release(): void {
+    this.state = 'closing';
+    this.transport.end();
+    this.events.add(this.transport.closed.subscribe(() => this.events.complete()));
   }
 }
 
 /**
- * One load-test connection as a stream. It connects and waits for the handshake (`ready`); at
- * `start$` it sends its messages, keeping at most `window` in flight, and checks that each echo
- * is the next message it sent (`echoes`, per chunk of them, with any mismatch described). Once
- * every echo is in it says `finished`, and at `release$` it closes its connection and
- * completes. When it cannot connect, or the connection ends first, it says `failed`, why, and
- * completes. Latencies, from
- * sending to the echo's arrival, go into `latencies`, in nanoseconds.
+ * One load-test client as a stream. It connects and, once its handshake (and any hello) is
+ * done, says `ready`; at `start$` it does what its plan says, reporting what it reads from the
+ * server as `checked` (per chunk, with any mismatch described). Once its work is done it says
+ * `finished`, and at `release$` it closes its connection and completes when it is closed. When
+ * it cannot connect, or the connection ends first, it says `failed`, why, and completes.
+ * Latencies, from sending a message to its echo, go into `latencies`, in nanoseconds.
  */
 export function loadClient(
   connect: () => Observable<Transport>,
-  plan: LoadPlan,
+  plan: ClientPlan,
   cues: LoadCues,
   latencies: LatencyHistogram,
   clock: () => number,
 ): Observable<LoadClientEvent> {
   return new Observable<LoadClientEvent>((subscriber) => {
     const talk = (transport: Transport) => {
-      const connection = new LoadConnection(transport, plan, cues, latencies, clock, subscriber);
+      const conversation = conversationFor(plan, latencies, clock);
+      const connection = new LoadConnection(transport, conversation, cues, clock, subscriber);
       subscriber.add(() => connection.close());
       subscriber.add(transport.chunks.subscribe(connection));
     };

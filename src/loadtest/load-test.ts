@@ -1,41 +1,16 @@
-import {
-  concat,
-  defer,
-  delay,
-  filter,
-  first,
-  ignoreElements,
-  interval,
-  map,
-  merge,
-  mergeMap,
-  Observable,
-  of,
-  race,
-  range,
-  scan,
-  share,
-  Subject,
-  take,
-  takeUntil,
-  tap,
-  throwError,
-  timer,
-  zip,
-} from 'rxjs';
+import { defer, mergeMap, Observable, of } from 'rxjs';
 import { Transport } from '../transport/transport';
-import { Cue } from './cue';
 import { LatencyHistogram } from './latency-histogram';
-import { loadClient, LoadClientEvent, LoadPlan } from './load-client';
+import { LoadMode, ModeOptions, phasesOf } from './load-modes';
+import { PhaseEvent, PhaseResult, runPhase } from './load-phase';
+import { firstErrorsOf } from './load-tally';
 
-export interface LoadTestOptions extends LoadPlan {
-  readonly clients: number;
+export interface LoadTestOptions extends ModeOptions {
+  readonly mode: LoadMode;
   /** The whole run stops after this long, finished or not. */
   readonly durationMs: number;
   /** With nothing heard from the server for this long, the run fails: it never hangs. */
   readonly stallMs: number;
-  /** How long the connections stay open, idle, once every client is done. */
-  readonly holdMs: number;
 }
 
 export interface LatencySummary {
@@ -45,142 +20,111 @@ export interface LatencySummary {
   readonly max: number;
 }
 
+/** Messages over the seconds they took. */
+export interface Rate {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly messagesPerSecond: number;
+}
+
 export interface LoadTestSummary {
   /** Connections that got their handshake. */
   readonly connections: number;
   readonly handshakeSeconds: number;
   readonly expectedMessages: number;
   readonly echoedMessages: number;
+  /** Direct messages delivered to their recipients (0 in echo mode). */
+  readonly deliveredMessages: number;
   readonly seconds: number;
+  /** Echoes a second in echo mode; deliveries a second with direct messages. */
   readonly messagesPerSecond: number;
   readonly latencyMicros: LatencySummary;
   readonly errors: number;
   readonly firstErrors: readonly string[];
   readonly timedOut: boolean;
+  /** Offline mode: the burst, stored while its recipients were away (its echoes a second). */
+  readonly stored?: Rate;
+  /** Offline mode: the burst delivered once its recipients resumed. */
+  readonly resumed?: Rate;
 }
 
 export type LoadTestEvent =
-  | { readonly type: 'progress'; readonly echoed: number; readonly expected: number }
-  | { readonly type: 'holding'; readonly connections: number; readonly seconds: number }
+  | Exclude<PhaseEvent, { readonly type: 'ended' }>
   | { readonly type: 'summary'; readonly summary: LoadTestSummary };
 
-/**
- * Connections waiting for their handshake at once: enough to be quick, few enough not to
- * overflow the server's listen backlog (a client's connect completes before the server accepts).
- */
-const HANDSHAKES_AT_ONCE = 256;
-const ERRORS_KEPT = 10;
-const PROGRESS_EVERY_MS = 250;
+/** What a phase that never ran came to. */
+const NOT_RUN: PhaseResult = {
+  connections: 0,
+  handshakeSeconds: 0,
+  echoed: 0,
+  delivered: 0,
+  seconds: 0,
+  errors: 0,
+  firstErrors: [],
+  timedOut: false,
+};
 
-export interface Tally {
-  readonly ready: number;
-  /** Clients that failed before their handshake. */
-  readonly unreachable: number;
-  readonly finished: number;
-  readonly echoed: number;
-  readonly errors: number;
-  readonly firstErrors: readonly string[];
-  readonly allReadyAt: number | undefined;
-  readonly lastHeardAt: number;
-  readonly lastEchoAt: number;
+function rate(messages: number, seconds: number): Rate {
+  return { messages, seconds, messagesPerSecond: seconds > 0 ? messages / seconds : 0 };
 }
 
-function withErrors(tally: Tally, reasons: readonly string[]): Tally {
-  if (reasons.length === 0) return tally;
-  return {
-    ...tally,
-    errors: tally.errors + reasons.length,
-    firstErrors: [...tally.firstErrors, ...reasons].slice(0, ERRORS_KEPT),
-  };
-}
-
-function tallied(tally: Tally, happening: LoadClientEvent, now: number): Tally {
-  const heard = { ...tally, lastHeardAt: now };
-  switch (happening.type) {
-    case 'ready':
-      return { ...heard, ready: tally.ready + 1 };
-    case 'echoes':
-      return withErrors(
-        { ...heard, echoed: tally.echoed + happening.count, lastEchoAt: now },
-        happening.mismatches,
-      );
-    case 'failed':
-      return withErrors(
-        {
-          ...heard,
-          finished: tally.finished + 1,
-          unreachable: tally.unreachable + (happening.greeted ? 0 : 1),
-        },
-        [happening.reason],
-      );
-    case 'finished':
-      return { ...heard, finished: tally.finished + 1 };
-  }
-}
-
-/**
- * Folds one client event into the tally: the reducer of the load test's `scan`. It notes when
- * every client has its handshake, or has failed without one: then they all start.
- */
-export function foldLoadEvent(
-  clients: number,
-  tally: Tally,
-  happening: LoadClientEvent,
-  now: number,
-): Tally {
-  const next = tallied(tally, happening, now);
-  const allReady = next.allReadyAt === undefined && next.ready + next.unreachable === clients;
-  return allReady ? { ...next, allReadyAt: now } : next;
-}
-
-export function initialTally(startedAt: number): Tally {
-  return {
-    ready: 0,
-    unreachable: 0,
-    finished: 0,
-    echoed: 0,
-    errors: 0,
-    firstErrors: [],
-    allReadyAt: undefined,
-    lastHeardAt: startedAt,
-    lastEchoAt: startedAt,
-  };
-}
-
+/** What every phase's results add up to, and what the mode measures of them. */
 function summarize(
   options: LoadTestOptions,
-  tally: Tally,
-  started: number,
+  results: readonly PhaseResult[],
   latencies: LatencyHistogram,
-  timedOut: boolean,
 ): LoadTestSummary {
-  const sendingFrom = tally.allReadyAt ?? started;
-  const seconds = Math.max(0, (tally.lastEchoAt - sendingFrom) / 1000);
   const micros = (nanos: number) => Math.round(nanos / 1000);
-  return {
-    connections: tally.ready,
-    handshakeSeconds: ((tally.allReadyAt ?? tally.lastHeardAt) - started) / 1000,
-    expectedMessages: options.clients * options.messages,
-    echoedMessages: tally.echoed,
-    seconds,
-    messagesPerSecond: seconds > 0 ? tally.echoed / seconds : 0,
+  const all = {
     latencyMicros: {
       p50: micros(latencies.percentile(50)),
       p90: micros(latencies.percentile(90)),
       p99: micros(latencies.percentile(99)),
       max: micros(latencies.max),
     },
-    errors: tally.errors,
-    firstErrors: tally.firstErrors,
-    timedOut,
+    errors: results.reduce((total, result) => total + result.errors, 0),
+    firstErrors: results.reduce<readonly string[]>(
+      (errors, result) => firstErrorsOf(errors, result.firstErrors),
+      [],
+    ),
+    timedOut: results.some((result) => result.timedOut),
+  };
+  if (options.mode !== 'offline') {
+    const only = results[0] ?? NOT_RUN;
+    const counted = options.mode === 'echo' ? only.echoed : only.delivered;
+    return {
+      connections: only.connections,
+      handshakeSeconds: only.handshakeSeconds,
+      expectedMessages: options.clients * options.messages,
+      echoedMessages: only.echoed,
+      deliveredMessages: only.delivered,
+      seconds: only.seconds,
+      messagesPerSecond: rate(counted, only.seconds).messagesPerSecond,
+      ...all,
+    };
+  }
+  const [register = NOT_RUN, burst = NOT_RUN, resume = NOT_RUN] = results;
+  const seconds = burst.seconds + resume.seconds;
+  return {
+    connections: register.connections + burst.connections,
+    handshakeSeconds: register.handshakeSeconds + burst.handshakeSeconds,
+    expectedMessages: (options.clients / 2) * options.messages,
+    echoedMessages: burst.echoed,
+    deliveredMessages: resume.delivered,
+    seconds,
+    messagesPerSecond: rate(resume.delivered, seconds).messagesPerSecond,
+    ...all,
+    stored: rate(burst.echoed, burst.seconds),
+    resumed: rate(resume.delivered, resume.seconds),
   };
 }
 
 /**
- * A load test as a stream: opens `clients` connections with `connect`, waits for every handshake,
- * then every client sends its messages at once and checks its echoes. Progress comes every
- * quarter second, then one summary. It stops by itself: when all clients are done, when the
- * duration is up, or when the server has been silent for `stallMs`.
+ * A load test as a stream: the phases of its mode, one after the other (each opens its
+ * connections, waits until every client is ready, starts them all at once and closes them when
+ * they are done), with progress every quarter second, then one summary. It stops by itself:
+ * when all phases are done, when the duration is up, or when the server has been silent for
+ * `stallMs` (an error).
  */
 export function runLoadTest(
   options: LoadTestOptions,
@@ -188,94 +132,24 @@ export function runLoadTest(
   clock: () => number,
 ): Observable<LoadTestEvent> {
   return defer(() => {
-    const started = clock();
+    const deadline = clock() + options.durationMs;
     const latencies = new LatencyHistogram();
-    const start = new Cue();
-    const release = new Cue();
-    const cues = { start$: start.fired$, release$: release.fired$ };
-
-    // A client is launched for each one that gets its handshake, or fails without one.
-    const handshakeDone$ = new Subject<void>();
-    const launch$ = zip(
-      range(0, options.clients),
-      concat(range(0, HANDSHAKES_AT_ONCE), handshakeDone$),
-    );
-    const happening$ = launch$.pipe(
-      mergeMap(() => loadClient(connect, options, cues, latencies, clock)),
-    );
-    const initial = initialTally(started);
-    let latest = initial;
-    const tally$ = happening$.pipe(
-      tap((happening) => {
-        const settled =
-          happening.type === 'ready' || (happening.type === 'failed' && !happening.greeted);
-        if (settled) handshakeDone$.next();
-      }),
-      scan(
-        (tally: Tally, happening: LoadClientEvent) =>
-          foldLoadEvent(options.clients, tally, happening, clock()),
-        initial,
-      ),
-      tap((tally) => (latest = tally)),
-      share(),
-    );
-    const allFinished$ = tally$.pipe(first((tally) => tally.finished === options.clients));
-    // The clients run while tally$ is subscribed; it completes when every client has closed.
-    const allDone$ = merge(
-      tally$.pipe(ignoreElements()),
-      tally$.pipe(
-        first((tally) => tally.allReadyAt !== undefined),
-        tap(() => start.fire()),
-        ignoreElements(),
-      ),
-      allFinished$.pipe(
-        delay(options.holdMs),
-        tap(() => release.fire()),
-        ignoreElements(),
-      ),
-    );
-    const holding$ = allFinished$.pipe(
-      filter(() => options.holdMs > 0),
-      map((tally): LoadTestEvent => ({
-        type: 'holding',
-        connections: tally.ready,
-        seconds: options.holdMs / 1000,
-      })),
-    );
-    // Silence counts only while clients are still at work: a held connection is idle by design.
-    const stalled$ = interval(Math.min(options.stallMs, 1000)).pipe(
-      filter(() => latest.finished < options.clients),
-      filter(() => clock() - latest.lastHeardAt > options.stallMs),
-      mergeMap(() =>
-        throwError(
-          () =>
-            new Error(
-              `the server stopped answering: nothing heard for ${options.stallMs / 1000} s`,
-            ),
-        ),
-      ),
-    );
-    const timedOut$ = race(
-      concat(allDone$, of(false)),
-      timer(options.durationMs).pipe(map(() => true)),
-      stalled$,
-    ).pipe(take(1), share());
-    const progress$ = interval(PROGRESS_EVERY_MS).pipe(
-      map((): LoadTestEvent => ({
-        type: 'progress',
-        echoed: latest.echoed,
-        expected: options.clients * options.messages,
-      })),
-    );
-    return merge(
-      progress$.pipe(takeUntil(timedOut$)),
-      holding$.pipe(takeUntil(timedOut$)),
-      timedOut$.pipe(
-        map((timedOut): LoadTestEvent => ({
-          type: 'summary',
-          summary: summarize(options, latest, started, latencies, timedOut),
-        })),
-      ),
-    );
+    const phases = phasesOf(options.mode, options);
+    const results: PhaseResult[] = [];
+    const from = (index: number): Observable<LoadTestEvent> => {
+      const phase = phases[index];
+      if (!phase || results.at(-1)?.timedOut === true) {
+        return of({ type: 'summary', summary: summarize(options, results, latencies) });
+      }
+      const limits = { durationMs: deadline - clock(), stallMs: options.stallMs };
+      return runPhase(phase, limits, connect, clock, latencies).pipe(
+        mergeMap((event) => {
+          if (event.type !== 'ended') return of(event);
+          results.push(event.result);
+          return defer(() => from(index + 1));
+        }),
+      );
+    };
+    return from(0);
   });
 }

@@ -1,6 +1,6 @@
+import { LoadPlan } from './client-plan';
 import { LatencyHistogram } from './latency-histogram';
 import { LoadMessages } from './load-messages';
-import { LoadPlan } from './client-plan';
 
 /**
  * The messages one client sends, at most `window` unanswered at a time, and when each was sent:
@@ -16,6 +16,7 @@ export class Outbox {
     readonly messages: LoadMessages,
     private readonly plan: LoadPlan,
     private readonly latencies: LatencyHistogram,
+    private readonly clock: () => number,
   ) {
     this.sentAt = new Float64Array(Math.max(1, plan.window));
   }
@@ -34,12 +35,13 @@ export class Outbox {
     return this.answeredCount === this.plan.messages;
   }
 
-  /** The frames of as many more messages as the window has room for, sent at `now`; empty when none. */
-  more(now: number): Buffer | undefined {
+  /** The frames of as many more messages as the window has room for, sent now; undefined when none. */
+  more(): Buffer | undefined {
     const { plan, sentAt } = this;
     const first = this.sentCount;
     const count = Math.min(plan.window - (first - this.answeredCount), plan.messages - first);
     if (count <= 0) return undefined;
+    const now = this.clock();
     for (let seq = first; seq < first + count; seq++) sentAt[seq % sentAt.length] = now;
     this.sentCount += count;
     return this.messages.frames(first, count);

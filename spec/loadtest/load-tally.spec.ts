@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { LoadClientEvent } from '../../src/loadtest/load-client';
-import { foldLoadEvent, initialTally } from '../../src/loadtest/load-test';
+import { foldLoadEvent, initialTally } from '../../src/loadtest/load-tally';
 
 function fold(clients: number, events: LoadClientEvent[]) {
   return events.reduce(
@@ -26,10 +26,21 @@ describe('foldLoadEvent', () => {
     expect(settled).to.include({ ready: 2, unreachable: 1, finished: 2, errors: 2 });
   });
 
-  it('counts echoes and keeps only the first errors', () => {
+  it('counts echoes and deliveries and keeps only the first errors', () => {
     const mismatches = Array.from({ length: 12 }, (_, i) => `mismatch ${i}`);
-    const tally = fold(1, [{ type: 'ready' }, { type: 'echoes', count: 40, mismatches }]);
-    expect(tally).to.include({ echoed: 40, errors: 12, lastEchoAt: 2 });
+    const tally = fold(1, [
+      { type: 'ready' },
+      { type: 'checked', echoes: 40, deliveries: 30, mismatches },
+    ]);
+    expect(tally).to.include({ echoed: 40, delivered: 30, errors: 12, lastMessageAt: 2 });
     expect(tally.firstErrors).to.have.length(10);
+  });
+
+  it('hears a read with nothing to count, without calling it the last message', () => {
+    const tally = fold(1, [
+      { type: 'ready' },
+      { type: 'checked', echoes: 0, deliveries: 0, mismatches: [] },
+    ]);
+    expect(tally).to.include({ lastHeardAt: 2, lastMessageAt: 0 });
   });
 });
