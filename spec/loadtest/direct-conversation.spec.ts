@@ -156,7 +156,7 @@ describe('DirectConversation', () => {
       const plan: DirectPlan = {
         kind: 'direct',
         greeting: { kind: 'resume', as: () => ({ id: Long.fromInt(3), secret }), pending },
-        receives: { count: 2, from: () => Long.fromInt(9), size },
+        receives: { count: pending, from: () => Long.fromInt(9), size },
       };
       return new DirectConversation(plan, new LatencyHistogram(), () => 0);
     }
@@ -180,14 +180,22 @@ describe('DirectConversation', () => {
       expect(conversation.done).to.equal(true);
     });
 
-    it('finds fault with a welcome that does not say what was kept for it', () => {
+    it('finds fault with a welcome that says fewer were kept, and checks those that were', () => {
       const conversation = resumingUser(5);
       conversation.greet(handshake(12));
       conversation.start();
-      const step = conversation.read([body(welcome(3, 'RESUMED', 2))], 0);
+      const step = conversation.read(
+        [
+          body(welcome(3, 'RESUMED', 2)),
+          body(delivery(9, 3, text(0), 1)),
+          body(delivery(9, 3, text(1), 2)),
+        ],
+        0,
+      );
       expect(mismatchesOf(step)).to.deep.equal([
         'the server said WELCOME RESUMED: , user 3 with 2 pending; expected RESUMED, user 3 with 5 pending',
       ]);
+      expect(conversation.done).to.equal(true);
     });
   });
 });

@@ -39,7 +39,7 @@ describe('formatSummary', () => {
     });
     expect(lines.slice(1, 4)).to.deep.equal([
       'messages     19,999 of 20,000 delivered (20,000 echoed with a receipt) in 0.500 s (stopped at the time limit)',
-      'stored       20,000 stored for offline users in 0.250 s, 80,000 messages/s',
+      'stored       20,000 sent to offline users in 0.250 s, 80,000 messages/s',
       'resumed      19,999 delivered once they resumed in 0.250 s, 79,996 messages/s',
     ]);
     expect(lines.slice(-2)).to.deep.equal(['errors       1', '  delivery 7 is …']);

@@ -26,6 +26,11 @@ export class DeliveryCheck {
     return this.receivedCount === this.count;
   }
 
+  /** The same check, before anything was delivered, for `count` messages instead. */
+  expecting(count: number): DeliveryCheck {
+    return new DeliveryCheck(this.expected, count);
+  }
+
   /** Checks delivery number `delivery`: undefined when it is right or a redelivery, else what is wrong. */
   take(delivery: bigint, message: MessageFields): string | undefined {
     if (delivery <= this.highest) return undefined;

@@ -144,6 +144,9 @@ export class DirectConversation implements Conversation {
       reading.mismatches.push(
         `${said}, user ${id.toString()} with ${pending} pending; expected RESUMED, user ${this.me?.toString() ?? '?'} with ${greeting.pending} pending`,
       );
+      // Fewer kept than sent (some were refused): each kept one is still checked, and no
+      // delivery is waited for in vain. (Below a count of ours, it fits a number exactly.)
+      if (pending < BigInt(greeting.pending)) this.inbox = this.inbox?.expecting(Number(pending));
     }
   }
 

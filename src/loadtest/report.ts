@@ -32,7 +32,7 @@ export function formatSummary(summary: LoadTestSummary): string[] {
   const lines = [
     `connections  ${decimal(summary.connections)}, all handshaken in ${decimal(summary.handshakeSeconds, 3)} s`,
     messagesLine(summary),
-    ...(stored ? [rateLine('stored', 'stored for offline users', stored)] : []),
+    ...(stored ? [rateLine('stored', 'sent to offline users', stored)] : []),
     ...(resumed ? [rateLine('resumed', 'delivered once they resumed', resumed)] : []),
     `throughput   ${decimal(summary.messagesPerSecond)} messages/s`,
     `latency      p50 ${decimal(latency.p50)} µs, p90 ${decimal(latency.p90)} µs, p99 ${decimal(latency.p99)} µs, max ${decimal(latency.max)} µs`,
