@@ -5,8 +5,8 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -19,12 +19,17 @@ const HOLD_SECONDS = 2;
 interface Candidate {
   readonly name: 'server' | 'baseline';
   readonly script: string;
+  /** It keeps a database: each start gets a fresh one in a temporary directory, deleted when it stops. */
+  readonly keepsDatabase: boolean;
 }
 
-const CANDIDATES: readonly Candidate[] = [
-  { name: 'server', script: 'dist/cli/server.js' },
-  { name: 'baseline', script: 'dist/bench/baseline-server.js' },
-];
+const SERVER: Candidate = { name: 'server', script: 'dist/cli/server.js', keepsDatabase: true };
+const BASELINE: Candidate = {
+  name: 'baseline',
+  script: 'dist/bench/baseline-server.js',
+  keepsDatabase: false,
+};
+const CANDIDATES: readonly Candidate[] = [SERVER, BASELINE];
 
 interface Cell {
   readonly clients: number;
@@ -43,12 +48,38 @@ const CELLS: readonly Cell[] = [
 
 const cellName = (cell: Cell) => `${cell.clients}x${cell.window}`;
 
+/** A cell of direct messages, for the server alone: the baseline has none. */
+interface DirectCell {
+  readonly name: string;
+  /** Pairs of clients: online, each sends its partner; offline, one of each pair is away. */
+  readonly pairs: number;
+  readonly window: number;
+  /** Messages each sender sends: about two seconds of work for the server. */
+  readonly messages: number;
+  readonly offline: boolean;
+}
+
+const DIRECT_CELLS: readonly DirectCell[] = [
+  { name: 'direct 100 pairs x32', pairs: 100, window: 32, messages: 1_000, offline: false },
+  { name: 'offline 100 users x32', pairs: 100, window: 32, messages: 2_000, offline: true },
+];
+
+interface Rate {
+  messages: number;
+  seconds: number;
+  messagesPerSecond: number;
+}
+
 interface Summary {
   connections: number;
   handshakeSeconds: number;
   echoedMessages: number;
+  deliveredMessages: number;
   expectedMessages: number;
+  seconds: number;
   messagesPerSecond: number;
+  stored?: Rate;
+  resumed?: Rate;
   latencyMicros: { p50: number; p90: number; p99: number; max: number };
   errors: number;
   firstErrors: string[];
@@ -62,6 +93,18 @@ interface LoadRun {
   p50Micros: number;
   p99Micros: number;
   cpuSecondsPerMillion: number;
+  peakRssMegabytes: number;
+  errors: number;
+}
+
+interface DirectRun {
+  cell: string;
+  run: number;
+  deliveredPerSecond: number;
+  storedPerSecond: number;
+  p50Micros: number;
+  p99Micros: number;
+  cpuMicrosPerMessage: number;
   peakRssMegabytes: number;
   errors: number;
 }
@@ -178,11 +221,17 @@ interface RunningServer {
   readonly port: number;
   readonly stdout: Output;
   readonly startSeconds: number;
+  /** Where its database is, deleted when it stops. */
+  readonly directory: string | undefined;
 }
 
 async function startServer(where: Placement, candidate: Candidate): Promise<RunningServer> {
+  const directory = candidate.keepsDatabase
+    ? mkdtempSync(join(tmpdir(), 'rx-chat-bench-'))
+    : undefined;
+  const database = directory === undefined ? [] : ['--db', join(directory, 'chat.db')];
   const started = performance.now();
-  const child = startNode(where, 0, candidate.script, ['--port', '0']);
+  const child = startNode(where, 0, candidate.script, ['--port', '0', ...database]);
   if (!child.stdout || !child.stderr || !child.pid)
     throw new Error(`cannot start ${candidate.script}`);
   const stdout = new Output(child.stdout);
@@ -196,6 +245,7 @@ async function startServer(where: Placement, candidate: Candidate): Promise<Runn
     port: Number(/:(\d+)$/.exec(listening)?.[1]),
     stdout,
     startSeconds: (performance.now() - started) / 1000,
+    directory,
   };
 }
 
@@ -203,6 +253,7 @@ async function stopServer(server: RunningServer): Promise<void> {
   const exited = once(server.process, 'exit');
   server.process.kill('SIGTERM');
   await exited;
+  if (server.directory !== undefined) rmSync(server.directory, { recursive: true, force: true });
 }
 
 interface LoadTestRun {
@@ -237,26 +288,55 @@ async function loadTest(
   return { summary: JSON.parse(json) as Summary, stderr: stderr.lines };
 }
 
+interface Measured {
+  readonly summary: Summary;
+  /** The server's CPU time during the measured load test. */
+  readonly cpuSeconds: number;
+  readonly peakRssMegabytes: number;
+}
+
+const loadArgs = (clients: number, window: number, messages: number) => [
+  '--clients',
+  String(clients),
+  '--window',
+  String(window),
+  '--messages',
+  String(messages),
+];
+
+/**
+ * A fresh server process, warmed up with a short load (10 clients, `warmUp` messages each, in
+ * `mode`), then one load test measured: what the load tester says, and the server's CPU and
+ * peak memory.
+ */
+async function measure(
+  where: Placement,
+  subject: Candidate,
+  warmUp: number,
+  args: string[],
+  mode: string[] = [],
+): Promise<Measured> {
+  const server = await startServer(where, subject);
+  await loadTest(where, server.port, [...loadArgs(10, 32, warmUp), ...mode]);
+  const cpuBefore = cpuSeconds(server.pid);
+  const { summary } = await loadTest(where, server.port, [...args, ...mode]);
+  const cpu = cpuSeconds(server.pid) - cpuBefore;
+  const peak = memoryKilobytes(server.pid, 'VmHWM');
+  await stopServer(server);
+  return { summary, cpuSeconds: cpu, peakRssMegabytes: peak / 1024 };
+}
+
 async function runCell(
   where: Placement,
   subject: Candidate,
   cell: Cell,
   run: number,
 ): Promise<LoadRun> {
-  const server = await startServer(where, subject);
-  await loadTest(where, server.port, ['--clients', '10', '--window', '32', '--messages', '2000']);
-  const cpuBefore = cpuSeconds(server.pid);
-  const { summary } = await loadTest(where, server.port, [
-    '--clients',
-    String(cell.clients),
-    '--window',
-    String(cell.window),
-    '--messages',
-    String(cell.messages),
-  ]);
-  const cpu = cpuSeconds(server.pid) - cpuBefore;
-  const peak = memoryKilobytes(server.pid, 'VmHWM');
-  await stopServer(server);
+  const {
+    summary,
+    cpuSeconds: cpu,
+    peakRssMegabytes,
+  } = await measure(where, subject, 2000, loadArgs(cell.clients, cell.window, cell.messages));
   return {
     subject: subject.name,
     cell: cellName(cell),
@@ -265,7 +345,36 @@ async function runCell(
     p50Micros: summary.latencyMicros.p50,
     p99Micros: summary.latencyMicros.p99,
     cpuSecondsPerMillion: (cpu / Math.max(1, summary.echoedMessages)) * 1e6,
-    peakRssMegabytes: peak / 1024,
+    peakRssMegabytes,
+    errors: summary.errors,
+  };
+}
+
+/** A direct-message cell: the server alone, warmed up with direct messages. */
+async function runDirectCell(where: Placement, cell: DirectCell, run: number): Promise<DirectRun> {
+  const {
+    summary,
+    cpuSeconds: cpu,
+    peakRssMegabytes,
+  } = await measure(
+    where,
+    SERVER,
+    500,
+    loadArgs(cell.pairs * 2, cell.window, cell.messages),
+    cell.offline ? ['--direct', '--offline'] : ['--direct'],
+  );
+  // Online, every echo's receipt says its message is stored; offline, the burst's rate is apart.
+  const storedPerSecond =
+    summary.stored?.messagesPerSecond ?? summary.echoedMessages / summary.seconds;
+  return {
+    cell: cell.name,
+    run,
+    deliveredPerSecond: summary.resumed?.messagesPerSecond ?? summary.messagesPerSecond,
+    storedPerSecond,
+    p50Micros: summary.latencyMicros.p50,
+    p99Micros: summary.latencyMicros.p99,
+    cpuMicrosPerMessage: (cpu / Math.max(1, summary.deliveredMessages)) * 1e6,
+    peakRssMegabytes,
     errors: summary.errors,
   };
 }
@@ -471,6 +580,35 @@ function connectionTable(runs: ConnectionRun[]): string {
   );
 }
 
+function directTable(runs: DirectRun[]): string {
+  const rows = DIRECT_CELLS.map(({ name }) => {
+    const mine = runs.filter((run) => run.cell === name);
+    const median = (pick: (run: DirectRun) => number) => spread(mine.map(pick)).median;
+    return [
+      name,
+      ranged(spread(mine.map((run) => run.deliveredPerSecond))),
+      ranged(spread(mine.map((run) => run.storedPerSecond))),
+      ranged(spread(mine.map((run) => run.cpuMicrosPerMessage)), 2),
+      `${figure(median((run) => run.p50Micros))} / ${figure(median((run) => run.p99Micros))}`,
+      figure(
+        median((run) => run.peakRssMegabytes),
+        1,
+      ),
+    ];
+  });
+  return table(
+    [
+      'cell',
+      'delivered msg/s',
+      'stored msg/s',
+      'server CPU µs/msg',
+      'p50 / p99 to receipt',
+      'server RSS',
+    ],
+    rows,
+  );
+}
+
 function verdict(met: boolean): string {
   return met ? 'met' : 'NOT met';
 }
@@ -478,6 +616,7 @@ function verdict(met: boolean): string {
 function targets(
   medians: Map<string, Record<string, Spread>>,
   connections: ConnectionRun[],
+  directs: DirectRun[],
 ): string {
   const median = (key: string, stat: string) => medians.get(key)?.[stat]?.median ?? NaN;
   const lines: string[] = [];
@@ -501,6 +640,14 @@ function targets(
   const scaling = median('server 1000x32', 'rate') / median('server 100x32', 'rate');
   lines.push(
     `- server 1000x32 / 100x32 throughput ${figure(scaling, 2)} (>= 0.8: ${verdict(scaling >= 0.8)})`,
+  );
+  const [online] = DIRECT_CELLS;
+  const direct = spread(
+    directs.filter((run) => run.cell === online?.name).map((run) => run.deliveredPerSecond),
+  ).median;
+  const versusEcho = direct / median('server 100x32', 'rate');
+  lines.push(
+    `- ${online?.name ?? 'direct'}: delivered messages/s / the server's echo 100x32 messages/s ${figure(versusEcho, 2)} (>= 0.5: ${verdict(versusEcho >= 0.5)})`,
   );
   const idle = spread(server.map((run) => run.numUsersMillisIdle ?? NaN)).median;
   const loaded = spread(server.map((run) => run.numUsersMillisLoaded ?? NaN)).median;
@@ -528,6 +675,7 @@ async function main(): Promise<void> {
   }
 
   const loadRuns: LoadRun[] = [];
+  const directRuns: DirectRun[] = [];
   const connectionRuns: ConnectionRun[] = [];
   const startSeconds: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
@@ -538,24 +686,35 @@ async function main(): Promise<void> {
         loadRuns.push(await runCell(where, subject, cell, run));
       }
     }
+    for (const cell of DIRECT_CELLS) {
+      process.stderr.write(`run ${run}/${RUNS}: server ${cell.name}\n`);
+      directRuns.push(await runDirectCell(where, cell, run));
+    }
     for (const subject of order) {
       process.stderr.write(`run ${run}/${RUNS}: ${subject.name} ${connections} connections\n`);
       connectionRuns.push(await runConnections(where, subject, run, connections));
     }
   }
   for (let run = 0; run < 5; run++) {
-    const server = await startServer(where, { name: 'server', script: 'dist/cli/server.js' });
+    const server = await startServer(where, SERVER);
     startSeconds.push(server.startSeconds);
     await stopServer(server);
   }
 
   const { text, medians } = loadTables(loadRuns);
-  const errors = [...loadRuns, ...connectionRuns].reduce((total, run) => total + run.errors, 0);
+  const errors = [...loadRuns, ...directRuns, ...connectionRuns].reduce(
+    (total, run) => total + run.errors,
+    0,
+  );
   const elapsed = (performance.now() - started) / 1000;
   const report = [
     `npm run bench, ${new Date().toISOString()}: ${machine}; ${where.pinned ? 'server on CPU 0, load tester on CPU 1' : 'not pinned'}; ${RUNS} runs a cell, ${MESSAGE_BYTES}-byte messages`,
     '',
     text,
+    '',
+    `Direct messages, the server alone (the baseline has none); ${DIRECT_CELLS.map((cell) => `${cell.name}: ${figure(cell.messages)} messages a sender`).join(', ')}`,
+    '',
+    directTable(directRuns),
     '',
     `${connections} connections held (median of ${RUNS} runs, range in brackets)`,
     '',
@@ -563,9 +722,9 @@ async function main(): Promise<void> {
     '',
     'Targets',
     '',
-    targets(medians, connectionRuns),
+    targets(medians, connectionRuns, directRuns),
     '',
-    `The server starts listening in ${figure(spread(startSeconds).median, 3)} s (median of ${startSeconds.length} starts). Echo errors in all runs: ${errors}. The bench took ${figure(elapsed)} s.`,
+    `The server starts listening in ${figure(spread(startSeconds).median, 3)} s (median of ${startSeconds.length} starts). Errors in all runs: ${errors}. The bench took ${figure(elapsed)} s.`,
   ].join('\n');
   process.stdout.write(`${report}\n`);
 
@@ -574,7 +733,7 @@ async function main(): Promise<void> {
   const file = join(directory, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ machine, placement: where, loadRuns, connectionRuns, startSeconds, report }, null, 2)}\n`,
+    `${JSON.stringify({ machine, placement: where, loadRuns, directRuns, connectionRuns, startSeconds, report }, null, 2)}\n`,
   );
   process.stderr.write(`raw results: ${file}\n`);
   if (errors > 0) process.exitCode = 1;
