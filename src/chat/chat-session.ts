@@ -190,7 +190,7 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     const me = this.userLong;
     if (!stored) {
       return {
-        replies: [closingNotice(me, 'UNKNOWN_USER', `no user ${id}: that id was never given out`)],
+        replies: [closingNotice(me, 'UNKNOWN_USER', `there is no user ${id}`)],
         close: `resume refused: no user ${id}`,
       };
     }
