@@ -4,6 +4,7 @@ import {
   acknowledge,
   DeliveryWindow,
   MAX_IN_FLIGHT,
+  onDeliveries,
   onDelivery,
   openWindow,
   sentUpTo,
@@ -25,6 +26,68 @@ describe('delivery window', () => {
 
     it('never knows of less than what is acknowledged', () => {
       expect(openWindow(5n, 2n)).to.deep.equal(window(5n, 5n, 5n));
+    });
+  });
+
+  describe('onDeliveries', () => {
+    it('sends the part of a run that comes next, skipping what was sent already', () => {
+      expect(onDeliveries(window(0n, 4n, 4n), 3n, 4n, true)).to.deep.equal({
+        first: 5n,
+        last: 6n,
+        fetch: false,
+        window: window(0n, 6n, 6n),
+      });
+    });
+
+    it('sends as much of a run as there is room for, and knows of the rest', () => {
+      const almost = window(0n, MAX_IN_FLIGHT - 2n, MAX_IN_FLIGHT - 2n);
+      const decision = onDeliveries(almost, MAX_IN_FLIGHT - 1n, 5n, true);
+      expect(decision).to.deep.include({ first: MAX_IN_FLIGHT - 1n, last: MAX_IN_FLIGHT });
+      expect(decision.window).to.deep.equal(window(0n, MAX_IN_FLIGHT, MAX_IN_FLIGHT + 3n));
+      expect(onDeliveries(almost, MAX_IN_FLIGHT - 1n, 5n, false).last).to.equal(MAX_IN_FLIGHT + 3n);
+    });
+
+    it('sends none of a run behind a gap, and reads the store instead', () => {
+      expect(onDeliveries(window(0n, 4n, 4n), 7n, 2n, true)).to.deep.equal({
+        first: 7n,
+        last: 6n,
+        fetch: true,
+        window: window(0n, 4n, 8n),
+      });
+    });
+
+    it('decides a run as it decides its deliveries one by one', () => {
+      const numbers = fc.bigInt({ min: 0n, max: 3000n });
+      fc.assert(
+        fc.property(
+          numbers,
+          numbers,
+          numbers,
+          fc.bigInt({ min: 1n, max: 40n }),
+          fc.boolean(),
+          (a, b, c, count, limited) => {
+            const [acknowledged, sent, known] = [a, b, c].sort((x, y) =>
+              x < y ? -1 : x > y ? 1 : 0,
+            ) as [bigint, bigint, bigint];
+            const start = window(acknowledged, sent, known);
+            const first = sent + 1n - count / 2n;
+            let oneByOne = start;
+            const sentOneByOne: bigint[] = [];
+            for (let delivery = first; delivery < first + count; delivery++) {
+              const { action, window: after } = onDelivery(oneByOne, delivery, limited);
+              oneByOne = after;
+              if (action === 'send') sentOneByOne.push(delivery);
+              if (action === 'fetch') break;
+            }
+            const run = onDeliveries(start, first, count, limited);
+            const sentAtOnce: bigint[] = [];
+            for (let delivery = run.first; delivery <= run.last; delivery++)
+              sentAtOnce.push(delivery);
+            expect(sentAtOnce).to.deep.equal(sentOneByOne);
+            expect(run.window.sent).to.equal(oneByOne.sent);
+          },
+        ),
+      );
     });
   });
 

@@ -7,6 +7,7 @@ import {
   followedBy,
   ServerView,
   Session,
+  SessionEffect,
   Signal,
   STOP_REASONS,
   StopReason,
@@ -31,7 +32,7 @@ import { DirectMessageCounters } from './direct-message-counters';
 import {
   acknowledge,
   DeliveryWindow,
-  onDelivery,
+  onDeliveries,
   openWindow,
   sentUpTo,
   toFetch,
@@ -48,11 +49,11 @@ export interface ChatDeps {
   readonly newSecret: () => Buffer;
 }
 
-/** A direct message, stored, on its way to its recipient's connection. */
+/** Direct messages, stored, on their way to their recipient's connection: consecutive deliveries. */
 export interface Delivered {
-  /** `to` as its sender wrote it: the recipient's id. */
+  /** `to` as the sender wrote it: the recipient's id. */
   readonly to: Long;
-  readonly delivery: StoredDelivery;
+  readonly deliveries: readonly StoredDelivery[];
 }
 
 export type ChatSignal = { readonly deliver: Delivered };
@@ -149,14 +150,23 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
         farewell ? [closingNotice(this.userLong, STOP_CODES[signal.stop], text)] : [],
       );
     }
-    const { to, delivery } = signal.deliver;
-    const { action, window } = onDelivery(this.window, delivery.delivery, this.limited);
-    this.window = window;
-    if (action === 'skip') return NOTHING;
-    if (action === 'fetch') return this.fetchIfDue();
-    this.deps.counters.delivered += 1;
-    return followedBy({ replies: [deliveryFrame(to, delivery)] }, () =>
-      this.acknowledgeForLegacy(),
+    return this.deliver(signal.deliver);
+  }
+
+  /** Sends what can be sent now, in order; after a gap, or past the room, the rest comes from the store. */
+  private deliver({ to, deliveries }: Delivered): ChatAnswer {
+    const first = deliveries[0]?.delivery ?? 0n;
+    const count = BigInt(deliveries.length);
+    const decision = onDeliveries(this.window, first, count, this.limited);
+    this.window = decision.window;
+    if (decision.fetch) return this.fetchIfDue();
+    const now = deliveries.slice(Number(decision.first - first), Number(decision.last - first) + 1);
+    const replies = now.map((delivery) => deliveryFrame(to, delivery));
+    this.deps.counters.delivered += replies.length;
+    const sent: ChatAnswer = { replies };
+    return followedBy(
+      followedBy(sent, () => this.acknowledgeForLegacy()),
+      () => this.fetchIfDue(),
     );
   }
 
@@ -321,19 +331,33 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
       return echo(me, message, receiptFor(outcome, this.server.isOnline(recipient)));
     };
     const replies = parts.map((part) => (typeof part === 'number' ? receiptOf(part) : part));
-    const effects = outcomes.flatMap((outcome, index) => {
-      if ('refused' in outcome) return [];
-      const { recipient, msg } = messages[index] as Outgoing;
-      const to = (directs[index] as ChatMessage).to;
-      const delivery: StoredDelivery = {
-        delivery: outcome.delivery,
-        from: this.user,
-        msg,
-        redelivered: false,
-      };
-      return [{ signal: { deliver: { to, delivery } }, to: recipient }];
-    });
+    const effects = this.deliveriesOf(directs, messages, outcomes);
     return effects.length === 0 ? { replies } : { replies, effects };
+  }
+
+  /** One signal for each recipient of what was stored, with its messages in order. */
+  private deliveriesOf(
+    directs: readonly ChatMessage[],
+    messages: readonly Outgoing[],
+    outcomes: readonly Outcome[],
+  ): SessionEffect<ChatSignal>[] {
+    const byRecipient = new Map<UserId, { to: Long; deliveries: StoredDelivery[] }>();
+    outcomes.forEach((outcome, index) => {
+      if ('refused' in outcome) return;
+      const { recipient, msg } = messages[index] as Outgoing;
+      const delivery = { delivery: outcome.delivery, from: this.user, msg, redelivered: false };
+      const known = byRecipient.get(recipient);
+      if (known) known.deliveries.push(delivery);
+      else
+        byRecipient.set(recipient, {
+          to: (directs[index] as ChatMessage).to,
+          deliveries: [delivery],
+        });
+    });
+    return Array.from(byRecipient, ([recipient, deliver]) => ({
+      signal: { deliver },
+      to: recipient,
+    }));
   }
 
   /** Reads waiting deliveries from the store when some wait and there is room for them. */

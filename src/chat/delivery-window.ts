@@ -26,23 +26,48 @@ function hasRoom(window: DeliveryWindow, limited: boolean): boolean {
 
 export type DeliveryAction = 'send' | 'skip' | 'fetch';
 
+/** What to do with a run of deliveries just stored: which of them to send now, if any. */
+export interface RunDecision {
+  /** The first and last delivery numbers to send; none when `last` is below `first`. */
+  readonly first: bigint;
+  readonly last: bigint;
+  /** Whether the store must be read first: the run is behind others that are not sent yet. */
+  readonly fetch: boolean;
+  readonly window: DeliveryWindow;
+}
+
 /**
- * What to do with a delivery that was just stored: send it if it is the next one and there is
- * room; skip it if it was sent already; otherwise leave it in the store, and read the store
- * when there is room ('fetch'), since it is behind others that are not sent yet.
+ * What to do with the deliveries `first` … `first + count - 1`, just stored: send those that
+ * come next, as far as there is room; skip those sent already; and when there is a gap before
+ * them, send none and read the store instead ('fetch'), once there is room.
  */
+export function onDeliveries(
+  window: DeliveryWindow,
+  first: bigint,
+  count: bigint,
+  limited: boolean,
+): RunDecision {
+  const last = first + count - 1n;
+  const known = last > window.known ? last : window.known;
+  const start = first > window.sent ? first : window.sent + 1n;
+  const none = { first: start, last: start - 1n, fetch: false };
+  if (start > last) return { ...none, window };
+  if (!hasRoom(window, limited)) return { ...none, window: { ...window, known } };
+  if (start > window.sent + 1n) return { ...none, fetch: true, window: { ...window, known } };
+  const roomLeft = window.sent + (MAX_IN_FLIGHT - (window.sent - window.acknowledged));
+  const end = limited && roomLeft < last ? roomLeft : last;
+  return { first: start, last: end, fetch: false, window: { ...window, sent: end, known } };
+}
+
+/** `onDeliveries` for one delivery. */
 export function onDelivery(
   window: DeliveryWindow,
   delivery: bigint,
   limited: boolean,
 ): { readonly action: DeliveryAction; readonly window: DeliveryWindow } {
-  const known = delivery > window.known ? delivery : window.known;
-  if (delivery <= window.sent) return { action: 'skip', window };
-  if (!hasRoom(window, limited)) return { action: 'skip', window: { ...window, known } };
-  if (delivery === window.sent + 1n) {
-    return { action: 'send', window: { ...window, sent: delivery, known } };
-  }
-  return { action: 'fetch', window: { ...window, known } };
+  const decision = onDeliveries(window, delivery, 1n, limited);
+  const action = decision.fetch ? 'fetch' : decision.last >= decision.first ? 'send' : 'skip';
+  return { action, window: decision.window };
 }
 
 /** How many deliveries to read from the store now: 0 when none wait or there is no room. */

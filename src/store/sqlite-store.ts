@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { Reader, Writer } from 'protobufjs/minimal';
 import { existsSync, statSync } from 'node:fs';
 import { Observable } from 'rxjs';
 import { UserId } from '../server/service';
@@ -45,13 +46,17 @@ const SCHEMA = `
     acknowledged INTEGER NOT NULL DEFAULT 0,
     sent_up_to INTEGER NOT NULL DEFAULT 0
   );
-  CREATE TABLE IF NOT EXISTS messages (
+  -- A run of one sender's messages to one recipient, stored together, with the delivery numbers
+  -- first to last: a row costs about 2 µs to insert, whatever it holds. Acknowledged whole, it
+  -- is deleted; until then its texts are kept.
+  CREATE TABLE IF NOT EXISTS deliveries (
     recipient INTEGER NOT NULL,
-    delivery INTEGER NOT NULL,
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
     sender INTEGER NOT NULL,
-    body TEXT NOT NULL,
+    texts BLOB NOT NULL,
     accepted_at INTEGER NOT NULL,
-    PRIMARY KEY (recipient, delivery)
+    PRIMARY KEY (recipient, first)
   ) WITHOUT ROWID;
 `;
 
@@ -73,10 +78,32 @@ interface UserRow {
   sent_up_to: bigint;
 }
 
-interface MessageRow {
-  delivery: bigint;
+interface RunRow {
+  first: bigint;
   sender: bigint;
-  body: string;
+  texts: Buffer;
+}
+
+/** The texts of a run, each length-prefixed, as protobuf writes strings. */
+function packTexts(texts: readonly string[]): Uint8Array {
+  const writer = Writer.create();
+  for (const text of texts) writer.string(text);
+  return writer.finish();
+}
+
+function unpackTexts(packed: Uint8Array): string[] {
+  const reader = Reader.create(packed);
+  const texts: string[] = [];
+  while (reader.pos < reader.len) texts.push(reader.string());
+  return texts;
+}
+
+/** The messages of one write to one recipient: consecutive delivery numbers, one row. */
+interface Run {
+  readonly mailbox: Mailbox;
+  readonly from: UserId;
+  readonly first: bigint;
+  readonly texts: string[];
 }
 
 function describeSqliteError(error: unknown): string {
@@ -148,14 +175,14 @@ export class SqliteStore implements ChatStore {
       saveUser: db.prepare<[bigint, bigint, bigint, bigint]>(
         'UPDATE users SET last_delivery = ?, acknowledged = ?, sent_up_to = ? WHERE id = ?',
       ),
-      addMessage: db.prepare<[bigint, bigint, bigint, string, number]>(
-        'INSERT INTO messages (recipient, delivery, sender, body, accepted_at) VALUES (?, ?, ?, ?, ?)',
+      addRun: db.prepare<[bigint, bigint, bigint, bigint, Uint8Array, number]>(
+        'INSERT INTO deliveries (recipient, first, last, sender, texts, accepted_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      removeMessages: db.prepare<[bigint, bigint, bigint]>(
-        'DELETE FROM messages WHERE recipient = ? AND delivery > ? AND delivery <= ?',
+      removeRuns: db.prepare<[bigint, bigint]>(
+        'DELETE FROM deliveries WHERE recipient = ? AND last <= ?',
       ),
-      waiting: db.prepare<[bigint, bigint, number], MessageRow>(
-        'SELECT delivery, sender, body FROM messages WHERE recipient = ? AND delivery > ? ORDER BY delivery LIMIT ?',
+      waiting: db.prepare<[bigint, bigint, number], RunRow>(
+        'SELECT first, sender, texts FROM deliveries WHERE recipient = ? AND last > ? ORDER BY first LIMIT ?',
       ),
       users: db.prepare<[], { id: bigint; waiting: bigint }>(
         'SELECT id, last_delivery - acknowledged AS waiting FROM users ORDER BY id',
@@ -201,7 +228,7 @@ export class SqliteStore implements ChatStore {
     maxPending: number,
   ): Observable<readonly StoreOutcome[]> {
     return this.commits.run(() => {
-      const acceptedAt = Date.now();
+      const runs = new Map<UserId, Run>();
       const outcomes = messages.map((message): StoreOutcome => {
         const mailbox = this.mailbox(message.recipient);
         if (!mailbox) return { refused: 'unknown-recipient' };
@@ -210,10 +237,16 @@ export class SqliteStore implements ChatStore {
         }
         const delivery = ++mailbox.lastDelivery;
         mailbox.changed = true;
-        this.statements.addMessage.run(mailbox.id, delivery, message.from, message.msg, acceptedAt);
         if (message.sentNow) mailbox.sentUpTo = delivery;
+        const run = runs.get(mailbox.id);
+        if (run?.from === message.from) run.texts.push(message.msg);
+        else {
+          if (run) this.addRun(run);
+          runs.set(mailbox.id, { mailbox, from: message.from, first: delivery, texts: [message.msg] });
+        }
         return { delivery };
       });
+      for (const run of runs.values()) this.addRun(run);
       if (acknowledge) this.acknowledge(acknowledge.user, acknowledge.upTo);
       return outcomes;
     });
@@ -223,13 +256,19 @@ export class SqliteStore implements ChatStore {
     return this.commits.run(() => {
       const mailbox = this.mailbox(user);
       if (!mailbox) return [];
-      const rows = this.statements.waiting.all(user, after, limit);
-      const deliveries = rows.map(({ delivery, sender, body }) => ({
-        delivery,
-        from: sender,
-        msg: body,
-        redelivered: delivery <= mailbox.sentUpTo,
-      }));
+      // What is acknowledged is gone, though the rest of its run is kept.
+      const from = after > mailbox.acknowledged ? after : mailbox.acknowledged;
+      // Each run holds one delivery at least: `limit` runs hold all that is asked for.
+      const deliveries = this.statements.waiting
+        .all(user, from, limit)
+        .flatMap(({ first, sender, texts }) =>
+          unpackTexts(texts).map((msg, index) => {
+            const delivery = first + BigInt(index);
+            return { delivery, from: sender, msg, redelivered: delivery <= mailbox.sentUpTo };
+          }),
+        )
+        .filter(({ delivery }) => delivery > from)
+        .slice(0, limit);
       const last = deliveries.at(-1)?.delivery ?? 0n;
       if (last > mailbox.sentUpTo) {
         mailbox.sentUpTo = last;
@@ -255,9 +294,14 @@ export class SqliteStore implements ChatStore {
     if (!mailbox) return;
     const until = upTo < mailbox.lastDelivery ? upTo : mailbox.lastDelivery;
     if (until <= mailbox.acknowledged) return;
-    this.statements.removeMessages.run(user, mailbox.acknowledged, until);
+    this.statements.removeRuns.run(user, until);
     mailbox.acknowledged = until;
     mailbox.changed = true;
+  }
+
+  private addRun({ mailbox, from, first, texts }: Run): void {
+    const last = first + BigInt(texts.length - 1);
+    this.statements.addRun.run(mailbox.id, first, last, from, packTexts(texts), Date.now());
   }
 
   /** The user's counters in this transaction: read once, written back when it ends. */
