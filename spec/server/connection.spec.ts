@@ -120,7 +120,7 @@ describe('serveConnection', () => {
     expect(socket.destroyed).to.equal(true);
   });
 
-  it('answers one thing at a time: what arrives while work is outstanding waits, in order', async () => {
+  it('answers one thing at a time: what arrives while work is outstanding waits, in order, then goes in one write', async () => {
     const work = new Subject<Answer<string>>();
     const answered: string[][] = [];
     const service: Service<string, string> = {
@@ -145,6 +145,7 @@ describe('serveConnection', () => {
     expect(socket.bytesWritten().toString()).to.equal('');
     work.next({ replies: ['done slow'] });
     expect(socket.bytesWritten().toString()).to.equal('done slow\na\nnews\nb\nc\n');
+    expect(socket.written, 'what was held is written at once').to.have.length(1);
     expect(answered).to.deep.equal([['slow'], ['a'], ['b', 'c']]);
     expect(work.observed, 'the work is unsubscribed once it has answered').to.equal(false);
     socket.peerEnds();

@@ -49,6 +49,8 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
   /** An answer's work is outstanding: what arrives meanwhile is held, in order. */
   private busy = false;
   private held: Held<In, Extra>[] | undefined;
+  /** Replies gathered while answering several things in a row, written at once. */
+  private outbox: Out[] | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -120,8 +122,10 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
           next: (next) => {
             this.busy = false;
             if (this.ending) return;
-            this.attempt(() => next);
-            this.releaseHeld();
+            this.gathering(() => {
+              this.attempt(() => next);
+              this.releaseHeld();
+            });
           },
           error: (error: unknown) => this.error(error),
         }),
@@ -168,13 +172,39 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
 
   private send(batch: readonly Out[]): void {
     if (this.ending || batch.length === 0) return;
+    if (this.outbox) this.outbox.push(...batch);
+    else this.write(batch);
+  }
+
+  private write(batch: readonly Out[]): void {
     this.transport.write(this.service.outgoing.encode(batch));
     this.plan.traffic.countOut(batch.length);
+  }
+
+  /** Runs `answering`, writing every reply it gives in one write: one system call, not one each. */
+  private gathering(answering: () => void): void {
+    if (this.outbox) {
+      answering();
+      return;
+    }
+    this.outbox = [];
+    try {
+      answering();
+    } finally {
+      this.flushOutbox();
+    }
+  }
+
+  private flushOutbox(): void {
+    const gathered = this.outbox;
+    this.outbox = undefined;
+    if (gathered && gathered.length > 0 && !this.ending) this.write(gathered);
   }
 
   private end(why: string): void {
     this.watchClose(why);
     if (this.ending) return;
+    this.flushOutbox();
     this.ending = true;
     this.transport.end();
   }
