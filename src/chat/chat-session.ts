@@ -90,6 +90,9 @@ function describe(error: unknown): string {
 
 const NOTHING: ChatAnswer = { replies: [] };
 
+/** The window of a new user, shared: an idle user costs no window of its own. */
+const NOTHING_SENT = openWindow(0n, 0n);
+
 /** A part of the answer to a batch: a frame ready now, or the index of a direct message whose echo waits for its receipt. */
 type Part = ServerFrame | number;
 
@@ -102,7 +105,7 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
   private user: UserId;
   private userLong: Long;
   private peer: Peer = 'undecided';
-  private window: DeliveryWindow = openWindow(0n, 0n);
+  private window: DeliveryWindow = NOTHING_SENT;
 
   constructor(
     private readonly connection: UserId,
