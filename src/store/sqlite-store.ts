@@ -242,7 +242,12 @@ export class SqliteStore implements ChatStore {
         if (run?.from === message.from) run.texts.push(message.msg);
         else {
           if (run) this.addRun(run);
-          runs.set(mailbox.id, { mailbox, from: message.from, first: delivery, texts: [message.msg] });
+          runs.set(mailbox.id, {
+            mailbox,
+            from: message.from,
+            first: delivery,
+            texts: [message.msg],
+          });
         }
         return { delivery };
       });
