@@ -1,7 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { firstValueFrom, Observable, Subscription } from 'rxjs';
-import { GroupCommit } from '../../src/store/group-commit';
+import { GroupCommit, pacedFlush } from '../../src/store/group-commit';
 
 /** What one caller heard: its values, then how it ended. */
 interface Heard {
@@ -271,7 +272,7 @@ describe('GroupCommit', () => {
     );
   });
 
-  it('with the real setImmediate: one transaction for one turn, another for the next', async () => {
+  it('by default, on the event loop: one transaction for one turn, another for the next', async () => {
     const transactions: string[][] = [];
     const commits = new GroupCommit((operations) => {
       transactions.push([]);
@@ -290,5 +291,20 @@ describe('GroupCommit', () => {
     expect(await first).to.deep.equal(['A', 'B']);
     expect(await firstValueFrom(commits.run(op('c')))).to.equal('C');
     expect(transactions).to.deep.equal([['a', 'b'], ['c']]);
+  });
+
+  it('commits at most once an interval when paced, the first at once', async () => {
+    const schedule = pacedFlush(50);
+    const flushed = () =>
+      new Promise<number>((resolve) => schedule(() => resolve(performance.now())));
+    const later = new Promise<'a timer of the interval'>((resolve) =>
+      setTimeout(() => resolve('a timer of the interval'), 50),
+    );
+    expect(await Promise.race([flushed().then(() => 'the first flush'), later])).to.equal(
+      'the first flush',
+    );
+    const first = performance.now();
+    const second = await flushed();
+    expect(second - first, 'the next waits for the rest of the interval').to.be.at.least(45);
   });
 });

@@ -1,8 +1,26 @@
+import { performance } from 'node:perf_hooks';
 import { Observable, Subscriber } from 'rxjs';
 
 interface Queued {
   readonly operation: () => unknown;
   readonly subscriber: Subscriber<unknown>;
+}
+
+/**
+ * When to commit: once this turn's I/O is done, but at most once every `intervalMs`, so that a
+ * storm of small requests (connections arriving one by one) is committed in batches.
+ */
+export function pacedFlush(intervalMs: number): (flush: () => void) => void {
+  let last = -Infinity;
+  return (flush) => {
+    const wait = last + intervalMs - performance.now();
+    const run = () => {
+      last = performance.now();
+      flush();
+    };
+    if (wait <= 0) setImmediate(run);
+    else setTimeout(run, wait);
+  };
 }
 
 /**
@@ -16,7 +34,7 @@ export class GroupCommit {
 
   constructor(
     private readonly runInTransaction: (operations: () => void) => void,
-    private readonly schedule: (flush: () => void) => void = setImmediate,
+    private readonly schedule: (flush: () => void) => void = pacedFlush(1),
   ) {}
 
   /** `operation`, run with the others of this turn once the observable is subscribed. */

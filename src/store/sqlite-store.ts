@@ -153,6 +153,8 @@ export class SqliteStore implements ChatStore {
   private readonly db: Database.Database;
   private readonly commits: GroupCommit;
   private readonly touched = new Map<UserId, Mailbox>();
+  /** The highest id added in this transaction. */
+  private newestUserId: UserId | undefined;
   private readonly statements;
 
   constructor(options: SqliteStoreOptions) {
@@ -193,8 +195,10 @@ export class SqliteStore implements ChatStore {
       try {
         operations();
         this.saveTouched();
+        this.saveLastUserId();
       } finally {
         this.touched.clear();
+        this.newestUserId = undefined;
       }
     });
     this.commits = new GroupCommit((operations) => transaction(operations), options.schedule);
@@ -203,7 +207,7 @@ export class SqliteStore implements ChatStore {
   addUser(id: UserId, secretHash: Buffer): Observable<void> {
     return this.commits.run(() => {
       this.statements.addUser.run(id, secretHash, Date.now());
-      this.statements.raiseLastUserId.run(id);
+      if (this.newestUserId === undefined || id > this.newestUserId) this.newestUserId = id;
     });
   }
 
@@ -325,6 +329,11 @@ export class SqliteStore implements ChatStore {
     };
     this.touched.set(id, mailbox);
     return mailbox;
+  }
+
+  /** The last id given out is written once a transaction, however many users it adds. */
+  private saveLastUserId(): void {
+    if (this.newestUserId !== undefined) this.statements.raiseLastUserId.run(this.newestUserId);
   }
 
   private saveTouched(): void {
