@@ -681,13 +681,13 @@ describe('SqliteStore', () => {
   });
 
   describe('opening', () => {
-    it('refuses a second store on a file that one has open, at once, saying another server uses it', () => {
+    it('refuses a second store on a file that one has open, within a second, saying another server uses it', () => {
       open();
       const started = Date.now();
       const error = openError(file);
       expect(error.name).to.equal('StoreOpenError');
       expect(error.message).to.equal(`cannot use the database ${file}: another server is using it`);
-      // Not after better-sqlite3's busy timeout of 5 s: a lock is not waited for.
+      // Not after better-sqlite3's busy timeout of 5 s: the lock is waited for a second.
       expect(Date.now() - started).to.be.below(2000);
     });
 

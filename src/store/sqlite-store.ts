@@ -119,12 +119,15 @@ function checkWritable(file: string): void {
   if ((stats.mode & 0o222) === 0) throw new StoreOpenError(file, 'the file is read-only');
 }
 
+const LOCK_WAIT_MS = 1000;
+
 function openDatabase({ file, fsync }: SqliteStoreOptions): Database.Database {
   checkWritable(file);
   let db: Database.Database | undefined;
   try {
-    // No busy wait: a database another server holds is refused at once, not after 5 s.
-    db = new Database(file, { timeout: 0 });
+    // A second's wait, not better-sqlite3's 5 s: enough for a server that was just stopped to
+    // let go of the file, and a database another server holds is refused soon.
+    db = new Database(file, { timeout: LOCK_WAIT_MS });
     db.defaultSafeIntegers(true);
     // One server a database: a second one is refused at once instead of sharing the ids.
     db.pragma('locking_mode = EXCLUSIVE');
