@@ -205,14 +205,14 @@ describe('chatSession', () => {
   });
 
   describe('a client that knows only Assignment 2', () => {
-    it('gets the echo of a direct message without a receipt, as it always did', () => {
+    it('gets the echo it always got for a `to` that is no user, and a receipt for one that is', () => {
       const world = chatWorld();
       world.join(2n);
       const alice = world.join(1n, 'knows only Assignment 2');
       const sent = settle(alice.answer([chat(0, 0, 'first'), chat(0, 2, 'hi'), chat(0, 99, 'x')]));
       expect(sent.replies).to.deep.equal([
         { from: '1', to: '0', msg: 'first' },
-        { from: '1', to: '2', msg: 'hi' },
+        { from: '1', to: '2', msg: 'hi', receipt: 'DELIVERED' },
         { from: '1', to: '99', msg: 'x' },
       ]);
       expect(deliveries(sent)).to.have.length(1);

@@ -329,13 +329,22 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
       if ('refused' in outcome) counters.refused += 1;
       else counters.stored += 1;
       const message = directs[index] as ChatMessage;
-      // A client that knows only Assignment 2 gets the echo it always got, byte for byte.
-      if (this.peer !== 'acknowledging') return echo(me, message);
+      // To a client that knows only Assignment 2, `to` was any number: one that is no user
+      // gets the echo it always got, byte for byte. What did reach a user gets its receipt.
+      if (this.isLegacyToNobody(outcome)) return echo(me, message);
       return echo(me, message, receiptFor(outcome, this.server.isOnline(recipient)));
     };
     const replies = parts.map((part) => (typeof part === 'number' ? receiptOf(part) : part));
     const effects = this.deliveriesOf(directs, messages, outcomes);
     return effects.length === 0 ? { replies } : { replies, effects };
+  }
+
+  private isLegacyToNobody(outcome: Outcome): boolean {
+    return (
+      this.peer !== 'acknowledging' &&
+      'refused' in outcome &&
+      outcome.refused === 'unknown-recipient'
+    );
   }
 
   /** One signal for each recipient of what was stored, with its messages in order. */
