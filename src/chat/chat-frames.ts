@@ -31,9 +31,14 @@ export function announcement(text: string): ServerFrame {
   return { chat: { from: OPERATOR_ID, to: Long.ZERO, msg: text } };
 }
 
-export function deliveryFrame(to: Long, delivery: StoredDelivery): ServerFrame {
+/** The frame of a delivery; `from` is its sender's id as a Long, when the caller has it. */
+export function deliveryFrame(
+  to: Long,
+  delivery: StoredDelivery,
+  from = Long.fromBigInt(delivery.from),
+): ServerFrame {
   const chat: ChatMessage = {
-    from: Long.fromBigInt(delivery.from),
+    from,
     to,
     msg: delivery.msg,
     delivery: Long.fromBigInt(delivery.delivery, true),
@@ -87,7 +92,10 @@ export function refusedReceipt(why: RefusalName): Receipt {
 export type Outcome = StoreOutcome | { readonly refused: RefusalName };
 
 /** The receipt for a stored direct message, or for one that was refused. */
+const DELIVERED: Receipt = Object.freeze({ status: ReceiptStatus.DELIVERED });
+const STORED: Receipt = Object.freeze({ status: ReceiptStatus.STORED });
+
 export function receiptFor(outcome: Outcome, recipientOnline: boolean): Receipt {
   if ('refused' in outcome) return refusedReceipt(outcome.refused);
-  return { status: recipientOnline ? ReceiptStatus.DELIVERED : ReceiptStatus.STORED };
+  return recipientOnline ? DELIVERED : STORED;
 }

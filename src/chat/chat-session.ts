@@ -164,7 +164,9 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     this.window = decision.window;
     if (decision.fetch) return this.fetchIfDue();
     const now = deliveries.slice(Number(decision.first - first), Number(decision.last - first) + 1);
-    const replies = now.map((delivery) => deliveryFrame(to, delivery));
+    // One sender for the whole run: its id as a Long once, not once a delivery.
+    const sender = now[0] && Long.fromBigInt(now[0].from);
+    const replies = now.map((delivery) => deliveryFrame(to, delivery, sender));
     this.deps.counters.delivered += replies.length;
     const sent: ChatAnswer = { replies };
     return followedBy(

@@ -73,6 +73,16 @@ export function stopped<Out>(reason: StopReason, replies: readonly Out[] = []): 
   return { replies, close: STOP_REASONS[reason] };
 }
 
+/** An answer that says and does nothing. */
+function isEmpty<Out, Extra>(answer: Answer<Out, Extra>): boolean {
+  return (
+    answer.replies.length === 0 &&
+    answer.effects === undefined &&
+    answer.close === undefined &&
+    answer.then === undefined
+  );
+}
+
 /**
  * `first`, then `next()`: the replies and effects of both, in order. `next` is asked for only
  * once `first`'s work is done, so it sees the session as `first` left it.
@@ -85,6 +95,8 @@ export function followedBy<Out, Extra>(
   const { then } = first;
   if (then) return { ...first, then: then.pipe(map((answer) => followedBy(answer, next))) };
   const second = next();
+  if (isEmpty(second)) return first;
+  if (first.replies.length === 0 && !first.effects) return second;
   const effects = [...(first.effects ?? []), ...(second.effects ?? [])];
   return {
     ...second,
