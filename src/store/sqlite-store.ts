@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import { Reader, Writer } from 'protobufjs/minimal';
 import { existsSync, statSync } from 'node:fs';
 import { Observable } from 'rxjs';
 import { UserId } from '../server/service';
@@ -47,14 +46,14 @@ const SCHEMA = `
     sent_up_to INTEGER NOT NULL DEFAULT 0
   );
   -- A run of one sender's messages to one recipient, stored together, with the delivery numbers
-  -- first to last: a row costs about 2 µs to insert, whatever it holds. Acknowledged whole, it
-  -- is deleted; until then its texts are kept.
+  -- first to last and the texts as a JSON array: a row costs about 2 µs to insert, whatever it
+  -- holds. Acknowledged whole, it is deleted; until then its texts are kept.
   CREATE TABLE IF NOT EXISTS deliveries (
     recipient INTEGER NOT NULL,
     first INTEGER NOT NULL,
     last INTEGER NOT NULL,
     sender INTEGER NOT NULL,
-    texts BLOB NOT NULL,
+    texts TEXT NOT NULL,
     accepted_at INTEGER NOT NULL,
     PRIMARY KEY (recipient, first)
   ) WITHOUT ROWID;
@@ -81,21 +80,16 @@ interface UserRow {
 interface RunRow {
   first: bigint;
   sender: bigint;
-  texts: Buffer;
+  texts: string;
 }
 
-/** The texts of a run, each length-prefixed, as protobuf writes strings. */
-function packTexts(texts: readonly string[]): Uint8Array {
-  const writer = Writer.create();
-  for (const text of texts) writer.string(text);
-  return writer.finish();
+/** The texts of a run as one JSON array: written and read natively, in one call each. */
+function packTexts(texts: readonly string[]): string {
+  return JSON.stringify(texts);
 }
 
-function unpackTexts(packed: Uint8Array): string[] {
-  const reader = Reader.create(packed);
-  const texts: string[] = [];
-  while (reader.pos < reader.len) texts.push(reader.string());
-  return texts;
+function unpackTexts(packed: string): string[] {
+  return JSON.parse(packed) as string[];
 }
 
 /** The messages of one write to one recipient: consecutive delivery numbers, one row. */
@@ -120,6 +114,9 @@ function checkWritable(file: string): void {
 }
 
 const LOCK_WAIT_MS = 1000;
+
+/** Users whose counters are kept in memory at most; past it, they are read again as needed. */
+const MAILBOXES_KEPT = 10_000;
 
 function openDatabase({ file, fsync }: SqliteStoreOptions): Database.Database {
   checkWritable(file);
@@ -155,7 +152,13 @@ export class SqliteStore implements ChatStore {
   readonly lastUserId: UserId;
   private readonly db: Database.Database;
   private readonly commits: GroupCommit;
-  private readonly touched = new Map<UserId, Mailbox>();
+  /**
+   * Users' counters, read once and kept: this store is the database's only writer. What a
+   * transaction changes is written back when it ends; a transaction that fails forgets them all.
+   */
+  private readonly mailboxes = new Map<UserId, Mailbox>();
+  /** The mailboxes this transaction changed. */
+  private unsaved: Mailbox[] = [];
   /** The highest id added in this transaction. */
   private newestUserId: UserId | undefined;
   private readonly statements;
@@ -180,7 +183,7 @@ export class SqliteStore implements ChatStore {
       saveUser: db.prepare<[bigint, bigint, bigint, bigint]>(
         'UPDATE users SET last_delivery = ?, acknowledged = ?, sent_up_to = ? WHERE id = ?',
       ),
-      addRun: db.prepare<[bigint, bigint, bigint, bigint, Uint8Array, number]>(
+      addRun: db.prepare<[bigint, bigint, bigint, bigint, string, number]>(
         'INSERT INTO deliveries (recipient, first, last, sender, texts, accepted_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       removeRuns: db.prepare<[bigint, bigint]>(
@@ -197,14 +200,22 @@ export class SqliteStore implements ChatStore {
     const transaction = db.transaction((operations: () => void) => {
       try {
         operations();
-        this.saveTouched();
+        this.saveChanged();
         this.saveLastUserId();
       } finally {
-        this.touched.clear();
         this.newestUserId = undefined;
       }
     });
-    this.commits = new GroupCommit((operations) => transaction(operations), options.schedule);
+    this.commits = new GroupCommit((operations) => {
+      try {
+        transaction(operations);
+      } catch (error) {
+        this.mailboxes.clear();
+        this.unsaved = [];
+        throw error;
+      }
+      if (this.mailboxes.size > MAILBOXES_KEPT) this.mailboxes.clear();
+    }, options.schedule);
   }
 
   addUser(id: UserId, secretHash: Buffer): Observable<void> {
@@ -225,7 +236,7 @@ export class SqliteStore implements ChatStore {
     return this.commits.run(() => {
       const mailbox = this.mailbox(id);
       if (!mailbox || mailbox.lastDelivery > mailbox.acknowledged) return;
-      this.touched.delete(id);
+      this.mailboxes.delete(id);
       this.statements.removeUser.run(id);
     });
   }
@@ -243,7 +254,7 @@ export class SqliteStore implements ChatStore {
           return { refused: 'mailbox-full' };
         }
         const delivery = ++mailbox.lastDelivery;
-        mailbox.changed = true;
+        this.changed(mailbox);
         if (message.sentNow) mailbox.sentUpTo = delivery;
         const run = runs.get(mailbox.id);
         if (run?.from === message.from) run.texts.push(message.msg);
@@ -284,7 +295,7 @@ export class SqliteStore implements ChatStore {
       const last = deliveries.at(-1)?.delivery ?? 0n;
       if (last > mailbox.sentUpTo) {
         mailbox.sentUpTo = last;
-        mailbox.changed = true;
+        this.changed(mailbox);
       }
       return deliveries;
     });
@@ -292,7 +303,7 @@ export class SqliteStore implements ChatStore {
 
   users(): Observable<readonly UserSummary[]> {
     return this.commits.run(() => {
-      this.saveTouched();
+      this.saveChanged();
       return this.statements.users.all();
     });
   }
@@ -308,7 +319,7 @@ export class SqliteStore implements ChatStore {
     if (until <= mailbox.acknowledged) return;
     this.statements.removeRuns.run(user, until);
     mailbox.acknowledged = until;
-    mailbox.changed = true;
+    this.changed(mailbox);
   }
 
   private addRun({ mailbox, from, first, texts }: Run): void {
@@ -316,9 +327,9 @@ export class SqliteStore implements ChatStore {
     this.statements.addRun.run(mailbox.id, first, last, from, packTexts(texts), Date.now());
   }
 
-  /** The user's counters in this transaction: read once, written back when it ends. */
+  /** The user's counters: read once, kept, written back at the end of a transaction that changes them. */
   private mailbox(id: UserId): Mailbox | undefined {
-    const known = this.touched.get(id);
+    const known = this.mailboxes.get(id);
     if (known) return known;
     const row = this.statements.findUser.get(id);
     if (!row) return undefined;
@@ -330,7 +341,7 @@ export class SqliteStore implements ChatStore {
       sentUpTo: row.sent_up_to,
       changed: false,
     };
-    this.touched.set(id, mailbox);
+    this.mailboxes.set(id, mailbox);
     return mailbox;
   }
 
@@ -339,10 +350,20 @@ export class SqliteStore implements ChatStore {
     if (this.newestUserId !== undefined) this.statements.raiseLastUserId.run(this.newestUserId);
   }
 
-  private saveTouched(): void {
-    for (const { id, lastDelivery, acknowledged, sentUpTo, changed } of this.touched.values()) {
-      if (changed) this.statements.saveUser.run(lastDelivery, acknowledged, sentUpTo, id);
+  private changed(mailbox: Mailbox): void {
+    if (mailbox.changed) return;
+    mailbox.changed = true;
+    this.unsaved.push(mailbox);
+  }
+
+  private saveChanged(): void {
+    for (const mailbox of this.unsaved) {
+      const { id, lastDelivery, acknowledged, sentUpTo } = mailbox;
+      if (this.mailboxes.get(id) === mailbox) {
+        this.statements.saveUser.run(lastDelivery, acknowledged, sentUpTo, id);
+      }
+      mailbox.changed = false;
     }
-    this.touched.clear();
+    this.unsaved = [];
   }
 }
