@@ -252,6 +252,21 @@ describe('the chat client with an identity', function () {
     expect(resumed.stderr).to.deep.equal([`connected as ${id}`, '1 messages were kept for you']);
   });
 
+  it('says in one line that an identity cannot be kept where it was told to keep it', async () => {
+    const server = await startChatServer();
+    const nowhere = join(dir, 'no-such-dir', 'me.json');
+    const { code, stderr } = await run(CLIENT, [
+      '--port',
+      String(server.port),
+      '--identity',
+      nowhere,
+    ]);
+    expect([code, stderr]).to.deep.equal([
+      1,
+      ['connected as 1', `cannot keep the identity in ${nowhere}: its directory does not exist`],
+    ]);
+  });
+
   it('says in one line that an identity file cannot be used', async () => {
     const server = await startChatServer();
     const bad = join(dir, 'bad.json');

@@ -45,11 +45,17 @@ export interface ClientProgram<Send, Receive, Extra = never> {
     reply$: Observable<Receive>,
     line$: Observable<string>,
   ) => Observable<ClientEffect<Send, Extra>>;
-  /** Does the program's own effects. */
+  /** Does the program's own effects; one that throws a ClientError ends the client with its message. */
   readonly perform?: (effect: Extra) => void;
 }
 
-type Output<Send, Extra> = Exclude<ClientEffect<Send, Extra>, { type: 'send' }>;
+/** What the client prints: on stdout, or as a status line on stderr. */
+type Printed = Extract<ClientEffect<never>, { type: 'print' | 'status' }>;
+
+function isOutput<Send, Extra>(effect: ClientEffect<Send, Extra>): effect is Printed {
+  const { type } = effect as { type?: unknown };
+  return type === 'print' || type === 'status';
+}
 
 function isSend<Send, Extra>(
   effect: ClientEffect<Send, Extra>,
@@ -61,7 +67,7 @@ function isSend<Send, Extra>(
 function talk<Send, Receive, Extra>(
   transport: Transport,
   program: ClientProgram<Send, Receive, Extra>,
-): Observable<Output<Send, Extra>> {
+): Observable<Printed> {
   const reply$ = transport.chunks.pipe(
     decodeWith(program.incoming),
     concatMap((batch) => batch),
@@ -70,10 +76,11 @@ function talk<Send, Receive, Extra>(
     tap({
       next: (effect) => {
         if (isSend(effect)) transport.write(program.outgoing.encode([effect.message]));
+        else if (!isOutput(effect)) program.perform?.(effect);
       },
       error: () => transport.destroy(),
     }),
-    filter((effect): effect is Output<Send, Extra> => !isSend(effect)),
+    filter(isOutput),
     concatWith(
       defer(() => {
         transport.end();
@@ -108,11 +115,9 @@ export function runClient<Send, Receive, Extra = never>(
       switchMap((transport) => talk(transport, program)),
     )
     .subscribe({
-      next: (output) => {
-        const { type, text } = output as { type?: unknown; text?: unknown };
-        if (type === 'print') process.stdout.write(`${String(text)}\n`);
-        else if (type === 'status') process.stderr.write(`${String(text)}\n`);
-        else program.perform?.(output as Extra);
+      next: ({ type, text }) => {
+        if (type === 'print') process.stdout.write(`${text}\n`);
+        else process.stderr.write(`${text}\n`);
       },
       error: (error: unknown) => exitWith(1, describeFailure(error)),
       complete: () => exitWith(0),

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ClientError } from '../client/client-error';
 import { formatIdentity, Identity, parseIdentity } from '../client/identity';
+import { describeNetworkError } from '../transport/network-errors';
 
 /** The identity kept in `file`, or undefined when there is no such file yet. */
 export function readIdentityFile(file: string): Identity | undefined {
@@ -18,6 +20,12 @@ export function readIdentityFile(file: string): Identity | undefined {
  */
 export function writeIdentityFile(file: string, identity: Identity): void {
   const partial = `${file}.partial`;
-  writeFileSync(partial, formatIdentity(identity), { mode: 0o600 });
-  renameSync(partial, file);
+  try {
+    writeFileSync(partial, formatIdentity(identity), { mode: 0o600 });
+    renameSync(partial, file);
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    const reason = missing ? 'its directory does not exist' : describeNetworkError(error);
+    throw new ClientError(`cannot keep the identity in ${file}: ${reason}`, { cause: error });
+  }
 }
