@@ -30,6 +30,7 @@ import {
 } from './chat-frames';
 import { DirectMessageCounters } from './direct-message-counters';
 import {
+  AckError,
   acknowledge,
   DeliveryWindow,
   onDeliveries,
@@ -74,6 +75,11 @@ const STOP_CODES: Readonly<Record<StopReason, NoticeCodeName>> = {
   kicked: 'KICKED',
   shutdown: 'SHUTTING_DOWN',
   'taken-over': 'TAKEN_OVER',
+};
+
+const ACK_ERRORS: Readonly<Record<AckError, { code: NoticeCodeName; says: string }>> = {
+  'unknown-delivery': { code: 'UNKNOWN_DELIVERY', says: 'was never sent to you' },
+  'already-acknowledged': { code: 'ALREADY_ACKNOWLEDGED', says: 'is already acknowledged' },
 };
 
 export function hashSecret(secret: Uint8Array): Buffer {
@@ -166,11 +172,17 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     const now = deliveries.slice(Number(decision.first - first), Number(decision.last - first) + 1);
     // One sender for the whole run: its id as a Long once, not once a delivery.
     const sender = now[0] && Long.fromBigInt(now[0].from);
-    const replies = now.map((delivery) => deliveryFrame(to, delivery, sender));
-    this.deps.counters.delivered += replies.length;
-    const sent: ChatAnswer = { replies };
+    return this.sending(now.map((delivery) => deliveryFrame(to, delivery, sender)));
+  }
+
+  /**
+   * Deliveries written now; then, for a client that cannot acknowledge, their acknowledgement;
+   * then whatever the store has next, if there is room for it.
+   */
+  private sending(deliveries: readonly ServerFrame[]): ChatAnswer {
+    this.deps.counters.delivered += deliveries.length;
     return followedBy(
-      followedBy(sent, () => this.acknowledgeForLegacy()),
+      followedBy({ replies: deliveries }, () => this.acknowledgeForLegacy()),
       () => this.fetchIfDue(),
     );
   }
@@ -271,18 +283,9 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
         case 'ack': {
           const result = acknowledge(this.window, routed.upTo);
           if ('window' in result) this.window = result.window;
-          else if (result.error === 'unknown-delivery') {
-            parts.push(
-              errorNotice(me, 'UNKNOWN_DELIVERY', `delivery ${routed.upTo} was never sent to you`),
-            );
-          } else {
-            parts.push(
-              errorNotice(
-                me,
-                'ALREADY_ACKNOWLEDGED',
-                `delivery ${routed.upTo} is already acknowledged`,
-              ),
-            );
+          else {
+            const { code, says } = ACK_ERRORS[result.error];
+            parts.push(errorNotice(me, code, `delivery ${routed.upTo} ${says}`));
           }
           break;
         }
@@ -393,13 +396,7 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     this.window = sentUpTo(this.window, last);
     // Fewer than asked for: the store has no more, whatever was heard of.
     if (page.length < asked) this.window = { ...this.window, known: this.window.sent };
-    this.deps.counters.delivered += page.length;
-    const replies = page.map((delivery) => deliveryFrame(this.userLong, delivery));
-    const sent: ChatAnswer = { replies };
-    return followedBy(
-      followedBy(sent, () => this.acknowledgeForLegacy()),
-      () => this.fetchIfDue(),
-    );
+    return this.sending(page.map((delivery) => deliveryFrame(this.userLong, delivery)));
   }
 
   /** A client that knows only Assignment 2 cannot acknowledge: what it was sent counts as acknowledged. */

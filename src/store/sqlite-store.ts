@@ -228,7 +228,9 @@ export class SqliteStore implements ChatStore {
   findUser(id: UserId): Observable<StoredUser | undefined> {
     return this.commits.run(() => {
       const mailbox = this.mailbox(id);
-      return mailbox && { ...mailbox };
+      if (!mailbox) return undefined;
+      const { secretHash, lastDelivery, acknowledged } = mailbox;
+      return { id, secretHash, lastDelivery, acknowledged };
     });
   }
 
