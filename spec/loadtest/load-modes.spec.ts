@@ -5,7 +5,7 @@ import { phasesOf } from '../../src/loadtest/load-modes';
 import { Phase } from '../../src/loadtest/load-phase';
 import { ReceiptStatus } from '../../src/protocol/messages';
 
-const options = { clients: 4, messages: 10, window: 2, size: 4, holdMs: 7 };
+const options = { clients: 4, messages: 10, window: 2, size: 4, holdMs: 7, servers: 1 };
 const secret = Buffer.from('s');
 const user = (id: number) => ({ id: Long.fromInt(id), secret });
 
@@ -84,5 +84,61 @@ describe('phasesOf', () => {
     expect(() => never.greeting.kind === 'resume' && never.greeting.as()).to.throw(
       'recipient 0 has no id: it never had its handshake',
     );
+  });
+
+  describe('over several servers', () => {
+    const servers = (phase: Phase | undefined) =>
+      Array.from({ length: phase?.clients ?? 0 }, (_, index) => phase?.server(index));
+
+    it('one server: every client of every mode on it, as without --ports', () => {
+      for (const mode of ['echo', 'direct', 'offline'] as const) {
+        for (const phase of phasesOf(mode, options)) {
+          expect(servers(phase)).to.deep.equal(Array<number>(phase.clients).fill(0));
+        }
+      }
+    });
+
+    it('echo: client i on server i % n', () => {
+      const [phase] = phasesOf('echo', { ...options, clients: 7, servers: 3 });
+      expect(servers(phase)).to.deep.equal([0, 1, 2, 0, 1, 2, 0]);
+    });
+
+    it('direct: the two users of every pair on different servers, whatever the number of servers', () => {
+      for (const count of [2, 3, 4, 5]) {
+        const [phase] = phasesOf('direct', { ...options, clients: 20, servers: count }) as [Phase];
+        const plans = Array.from({ length: phase.clients }, (_, index) => {
+          const plan = direct(phase.plan(index));
+          plan.greeted?.(user(100 + index));
+          return plan;
+        });
+        // Each one's partner found by the id it sends to, not by the pairing's own rule.
+        plans.forEach((plan, index) => {
+          const partner = (plan.sends?.to().toNumber() ?? NaN) - 100;
+          expect(plans[partner]?.sends?.to().toNumber(), `pair of ${index}`).to.equal(100 + index);
+          expect(phase.server(partner), `${index} and ${partner} on ${count} servers`).to.not.equal(
+            phase.server(index),
+          );
+        });
+        expect(new Set(servers(phase)).size).to.equal(count);
+      }
+    });
+
+    it('offline: each user comes back on another server than the one it registered on', () => {
+      for (const count of [2, 3]) {
+        const phases = phasesOf('offline', { ...options, clients: 12, servers: count });
+        const [register, burst, resume] = phases as [Phase, Phase, Phase];
+        expect(servers(register)).to.deep.equal(servers(burst));
+        for (let index = 0; index < resume.clients; index++) {
+          register.plan(index).greeted?.(user(10 + index));
+          const back = direct(resume.plan(index));
+          // The one who resumes as user 10 + index is the one who registered as it.
+          expect(back.greeting.kind === 'resume' && back.greeting.as().id.toNumber()).to.equal(
+            10 + index,
+          );
+          expect(resume.server(index)).to.not.equal(register.server(index));
+        }
+        expect(new Set(servers(resume)).size).to.equal(count);
+      }
+    });
   });
 });

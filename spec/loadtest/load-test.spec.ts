@@ -18,15 +18,24 @@ const options: LoadTestOptions = {
   durationMs: 10_000,
   stallMs: 2_000,
   holdMs: 0,
+  servers: 1,
 };
 
 function loadTest(
   port: number,
   overrides: Partial<LoadTestOptions> = {},
 ): Promise<LoadTestSummary> {
+  return loadTestOn(() => port, overrides);
+}
+
+/** A load test whose client for server `server` (0, 1, …) connects to `portOf(server)`. */
+function loadTestOn(
+  portOf: (server: number) => number,
+  overrides: Partial<LoadTestOptions> = {},
+): Promise<LoadTestSummary> {
   const summary$ = runLoadTest(
     { ...options, ...overrides },
-    () => connect('127.0.0.1', port),
+    (server) => connect('127.0.0.1', portOf(server)),
     () => performance.now(),
   ).pipe(
     filter((event) => event.type === 'summary'),
@@ -38,8 +47,10 @@ function loadTest(
 /** A server that handshakes, then answers each message with what `reply` makes of it. */
 async function fakeServer(
   reply: (message: ChatMessage) => ChatMessage | undefined,
+  accepted: () => void = () => undefined,
 ): Promise<Server> {
   const server = createServer((socket: Socket) => {
+    accepted();
     socket.on('error', () => undefined);
     socket.write(serverFrameCodec().encode([{ handshake: { id: Long.fromInt(1), error: false } }]));
     const decoder = chatMessageCodec().decoder();
@@ -109,6 +120,51 @@ describe('runLoadTest', function () {
     );
   });
 
+  it('spreads the clients over several servers, client i on server i % n', async () => {
+    const accepted = [0, 0];
+    const servers = await Promise.all(
+      accepted.map((_, at) =>
+        fakeServer(
+          (message) => message,
+          () => (accepted[at] = (accepted[at] ?? 0) + 1),
+        ),
+      ),
+    );
+    const summary = await loadTestOn((server) => portOf(servers[server] as Server), {
+      clients: 5,
+      messages: 3,
+      servers: 2,
+    });
+    servers.forEach((server) => server.close());
+    expect(summary).to.include({ connections: 5, echoedMessages: 15, errors: 0 });
+    expect(accepted).to.deep.equal([3, 2]);
+  });
+
+  it('connects each client to the server its mode puts it on: offline, a user resumes on the other one', async () => {
+    const asked: number[] = [];
+    const direct = await loadTestOn(
+      (at) => {
+        asked.push(at);
+        return server.port; // one real server plays both: what is checked is where each goes
+      },
+      { mode: 'direct', clients: 4, messages: 20, servers: 2 },
+    );
+    expect(direct).to.include({ deliveredMessages: 80, errors: 0 });
+    expect(asked).to.deep.equal([0, 1, 0, 1]);
+
+    asked.length = 0;
+    const offline = await loadTestOn(
+      (at) => {
+        asked.push(at);
+        return server.port;
+      },
+      { mode: 'offline', clients: 4, messages: 20, servers: 2 },
+    );
+    expect(offline).to.include({ deliveredMessages: 40, errors: 0 });
+    // Recipients register on 0 and 1, the senders are on 0 and 1, the recipients resume on 1 and 0.
+    expect(asked).to.deep.equal([0, 1, 0, 1, 1, 0]);
+  });
+
   it('counts and describes every echo that is wrong', async () => {
     const liar = await fakeServer((message) => ({ ...message, msg: `${message.msg}!` }));
     const summary = await loadTest(portOf(liar), { clients: 2, messages: 3, size: 4 });
@@ -165,6 +221,49 @@ describe('npm run loadtest', function () {
     const summary = JSON.parse(stdout[0] ?? '') as LoadTestSummary;
     expect(summary).to.include({ deliveredMessages: 200, errors: 0 });
     expect(summary.stored).to.include({ messages: 200 });
+  });
+
+  it('with --ports, spreads its clients over those servers, in turn', async () => {
+    const accepted = [0, 0];
+    const servers = await Promise.all(
+      accepted.map((_, at) =>
+        fakeServer(
+          (message) => message,
+          () => (accepted[at] = (accepted[at] ?? 0) + 1),
+        ),
+      ),
+    );
+    const { code, stdout } = await run('cli/loadtest.js', [
+      '--ports',
+      servers.map((server) => portOf(server)).join(','),
+      '--port',
+      '1',
+      '--clients',
+      '3',
+      '--messages',
+      '2',
+      '--json',
+    ]);
+    servers.forEach((server) => server.close());
+    expect(code).to.equal(0);
+    expect(JSON.parse(stdout[0] ?? '')).to.include({ connections: 3, echoedMessages: 6 });
+    expect(accepted).to.deep.equal([2, 1]);
+  });
+
+  it('refuses --ports that are not a list of different ports, in one line', async () => {
+    for (const [ports, why] of [
+      ['8080,x', '"x" is no port from 1 to 65535'],
+      ['8080,8080', '8080 is there twice'],
+      ['', 'it is empty'],
+    ]) {
+      const { code, stderr } = await run('cli/loadtest.js', [`--ports=${ports}`]);
+      expect(code).to.equal(2);
+      expect(stderr).to.have.length(1);
+      expect(stderr[0]).to.match(
+        /^--ports must be a comma list of different ports, as 8080,8081, /,
+      );
+      expect(stderr[0]).to.include(`not "${ports}": ${why}; usage: `);
+    }
   });
 
   it('refuses --direct with an odd number of clients, and --offline without --direct', async () => {

@@ -3,11 +3,28 @@ import { performance } from 'node:perf_hooks';
 import { LoadMode } from '../loadtest/load-modes';
 import { runLoadTest } from '../loadtest/load-test';
 import { formatProgress, formatSummary } from '../loadtest/report';
+import { parsePortList } from '../loadtest/server-ports';
 import { connect } from '../transport/tcp';
-import { connectionFlags, flag, parseFlags, UsageError } from './flags';
+import { connectionFlags, Flag, flag, parseFlags, UsageError } from './flags';
 import { exitWith, runProgram } from './program';
 
 const STALL_MS = 5000;
+
+/** `--ports P1,P2,…`: the servers of one cluster, on `--host`; given, it replaces `--port`. */
+const portList: Flag<readonly number[] | undefined> = {
+  takesValue: true,
+  fallback: undefined,
+  parse: (text, name) => {
+    try {
+      return parsePortList(text);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new UsageError(
+        `--${name} must be a comma list of different ports, as 8080,8081, not "${text}": ${why}`,
+      );
+    }
+  },
+};
 
 function modeOf(flags: { direct: boolean; offline: boolean; clients: number }): LoadMode {
   if (flags.offline && !flags.direct) throw new UsageError('--offline goes with --direct');
@@ -21,10 +38,11 @@ function modeOf(flags: { direct: boolean; offline: boolean; clients: number }): 
 }
 
 runProgram(
-  'npm run loadtest -- [--host H] [--port P] [--clients C] [--messages M] [--window W] [--size S] [--direct [--offline]] [--duration SEC] [--hold SEC] [--json]',
+  'npm run loadtest -- [--host H] [--port P | --ports P1,P2,...] [--clients C] [--messages M] [--window W] [--size S] [--direct [--offline]] [--duration SEC] [--hold SEC] [--json]',
   () => {
     const flags = parseFlags(process.argv.slice(2), {
       ...connectionFlags,
+      ports: portList,
       clients: flag.count(10, 1, 100_000),
       messages: flag.count(10_000, 0),
       window: flag.count(32, 1, 1_000_000),
@@ -36,6 +54,13 @@ runProgram(
       json: flag.switch(),
     });
     const mode = modeOf(flags);
+    // Client i connects to ports[i % n] (the modes say which i): a pair spans two servers.
+    const ports = flags.ports ?? [flags.port];
+    const portOf = (server: number): number => {
+      const port = ports[server];
+      if (port === undefined) throw new Error(`no server ${server} of ${ports.length}`);
+      return port;
+    };
     const showProgress = process.stderr.isTTY;
     let last = { at: performance.now(), label: '', done: 0 };
     let exitCode = 0;
@@ -44,11 +69,12 @@ runProgram(
       {
         ...flags,
         mode,
+        servers: ports.length,
         durationMs: flags.duration * 1000,
         stallMs: STALL_MS,
         holdMs: flags.hold * 1000,
       },
-      () => connect(flags.host, flags.port),
+      (server) => connect(flags.host, portOf(server)),
       () => performance.now(),
     ).subscribe({
       next: (event) => {

@@ -13,9 +13,20 @@ export type LoadMode = 'echo' | 'direct' | 'offline';
 export interface ModeOptions extends LoadPlan {
   readonly clients: number;
   readonly holdMs: number;
+  /** The servers (of one cluster) the clients are spread over: 1 or more. */
+  readonly servers: number;
 }
 
 const NEW_USER = { kind: 'new-user' } as const;
+
+/**
+ * Client `index` of a phase is on server `index % servers`. The two clients of a pair (see
+ * partnerOf) are consecutive, so they are on different servers whenever there are two or more.
+ */
+const spread = (servers: number) => (index: number) => index % servers;
+
+/** The server after the one `spread` puts client `index` on: another one, when there are two. */
+const elsewhere = (servers: number) => (index: number) => (index + 1) % servers;
 
 function echoPhases(options: ModeOptions): Phase[] {
   const plan: EchoPlan = { kind: 'echo', sends: options };
@@ -23,6 +34,7 @@ function echoPhases(options: ModeOptions): Phase[] {
     {
       clients: options.clients,
       plan: () => plan,
+      server: spread(options.servers),
       counts: 'echoes',
       label: 'echoed',
       expected: options.clients * options.messages,
@@ -48,6 +60,7 @@ function directPhases(options: ModeOptions): Phase[] {
         receives: { count: options.messages, from: partner(index), size: options.size },
         greeted: (credentials) => users.record(index, credentials),
       }),
+      server: spread(options.servers),
       counts: 'deliveries',
       label: 'delivered',
       expected: options.clients * options.messages,
@@ -56,7 +69,10 @@ function directPhases(options: ModeOptions): Phase[] {
   ];
 }
 
-/** The three phases of `offline`: the recipients register and leave, the burst, the resume. */
+/**
+ * The three phases of `offline`: the recipients register and leave, the burst, the resume. With
+ * two servers or more, each recipient resumes on another server than the one it registered on.
+ */
 function offlinePhases(options: ModeOptions): Phase[] {
   const pairs = options.clients / 2;
   const recipients = new Roster('recipient');
@@ -70,6 +86,7 @@ function offlinePhases(options: ModeOptions): Phase[] {
         sends: { ...options, messages: 0 },
         greeted: (credentials) => recipients.record(index, credentials),
       }),
+      server: spread(options.servers),
       counts: 'echoes',
       label: 'echoed',
       expected: 0,
@@ -83,6 +100,7 @@ function offlinePhases(options: ModeOptions): Phase[] {
         sends: { plan: options, to: () => recipients.id(index), receipts: [ReceiptStatus.STORED] },
         greeted: (credentials) => senders.record(index, credentials),
       }),
+      server: spread(options.servers),
       counts: 'echoes',
       label: 'stored',
       expected: burst,
@@ -99,6 +117,8 @@ function offlinePhases(options: ModeOptions): Phase[] {
         },
         receives: { count: options.messages, from: () => senders.id(index), size: options.size },
       }),
+      // A user who comes back comes back on another server than the one it registered on.
+      server: elsewhere(options.servers),
       counts: 'deliveries',
       label: 'delivered',
       expected: burst,

@@ -35,6 +35,8 @@ export interface Phase {
   readonly clients: number;
   /** What client `index` (0, 1, …) does. */
   readonly plan: (index: number) => ClientPlan;
+  /** Which of the load test's servers (0, 1, …) client `index` connects to. */
+  readonly server: (index: number) => number;
   /** What the phase's progress counts: the echoes its clients get, or what they are delivered. */
   readonly counts: 'echoes' | 'deliveries';
   /** What its counted messages are, for the progress line: echoed, delivered, stored. */
@@ -99,15 +101,16 @@ function resultOf(tally: Tally, started: number, timedOut: boolean): PhaseResult
 }
 
 /**
- * A phase as a stream: opens `clients` connections with `connect`, waits until every client is
- * ready, then starts them all at once. Progress comes every quarter second, then the result.
- * It stops by itself: when all clients are done and closed, when the duration is up, or when
- * the server has been silent for `stallMs` (an error).
+ * A phase as a stream: opens `clients` connections with `connect` (client `index` to server
+ * `phase.server(index)`), waits until every client is ready, then starts them all at once.
+ * Progress comes every quarter second, then the result. It stops by itself: when all clients
+ * are done and closed, when the duration is up, or when the server has been silent for
+ * `stallMs` (an error).
  */
 export function runPhase(
   phase: Phase,
   limits: PhaseLimits,
-  connect: () => Observable<Transport>,
+  connect: (server: number) => Observable<Transport>,
   clock: () => number,
   latencies: LatencyHistogram,
 ): Observable<PhaseEvent> {
@@ -124,7 +127,10 @@ export function runPhase(
       concat(range(0, HANDSHAKES_AT_ONCE), handshakeDone$),
     );
     const happening$ = launch$.pipe(
-      mergeMap(([index]) => loadClient(connect, phase.plan(index), cues, latencies, clock)),
+      mergeMap(([index]) => {
+        const server = phase.server(index);
+        return loadClient(() => connect(server), phase.plan(index), cues, latencies, clock);
+      }),
     );
     const initial = initialTally(started);
     let latest = initial;
