@@ -151,17 +151,31 @@ describe('chatSession', () => {
     expect(again.replies[0]).to.include({ receipt: 'DELIVERED' });
   });
 
-  it('refuses the direct messages of a batch when the store fails, and says so in the log', () => {
+  it('when the store fails, refuses what is for an offline user and passes the rest on live, unkept, and says so in the log', () => {
     const store = immediateStore();
     const world = chatWorld(store);
     const alice = world.join(1n);
-    world.join(2n);
+    const bob = world.join(2n);
+    settle(world.session(3n).greet());
     store.write = () => throwError(() => new Error('disk I/O error'));
-    const sent = settle(alice.answer([chat(0, 2, 'x')]));
+    const sent = settle(alice.answer([chat(0, 3, 'x'), chat(0, 2, 'y'), chat(0, 2, 'z')]));
+    const unkept = 'DELIVERED: passed on live but not kept: the store cannot be reached';
     expect(sent.replies).to.deep.equal([
-      { from: '1', to: '2', msg: 'x', receipt: 'REFUSED: the server could not store it' },
+      { from: '1', to: '3', msg: 'x', receipt: 'REFUSED: the server could not store it' },
+      { from: '1', to: '2', msg: 'y', receipt: unkept },
+      { from: '1', to: '2', msg: 'z', receipt: unkept },
     ]);
-    expect(sent.effects).to.deep.include({ warn: 'could not store 1 messages: disk I/O error' });
+    expect(sent.effects).to.deep.include({ warn: 'could not store 3 messages: disk I/O error' });
+    const relays = sent.effects.flatMap((effect) =>
+      'signal' in effect && 'relay' in effect.signal ? [effect] : [],
+    );
+    expect(relays.map(({ to }) => to)).to.deep.equal([2n]);
+    // No delivery number: nothing to acknowledge, nothing kept to deliver again.
+    expect(settle(bob.hear((relays[0] as { signal: ChatSignal }).signal)).replies).to.deep.equal([
+      { from: '1', to: '2', msg: 'y' },
+      { from: '1', to: '2', msg: 'z' },
+    ]);
+    expect(world.counters).to.include({ stored: 0, refused: 1, delivered: 2 });
   });
 
   describe('acknowledgements', () => {

@@ -88,14 +88,28 @@ export function refusedReceipt(why: RefusalName): Receipt {
   return { status: ReceiptStatus.REFUSED, ...REFUSALS[why] };
 }
 
-/** What became of a direct message: what the store said, or that it could not say. */
-export type Outcome = StoreOutcome | { readonly refused: RefusalName };
+/**
+ * What became of a direct message: what the store said; or, the store failing, refused, or
+ * passed on live to a recipient connected to this server without being kept.
+ */
+export type Outcome = StoreOutcome | { readonly refused: RefusalName } | { readonly relayed: true };
 
 /** The receipt for a stored direct message, or for one that was refused. */
 const DELIVERED: Receipt = Object.freeze({ status: ReceiptStatus.DELIVERED });
 const STORED: Receipt = Object.freeze({ status: ReceiptStatus.STORED });
 
+const RELAYED: Receipt = Object.freeze({
+  status: ReceiptStatus.DELIVERED,
+  reason: 'passed on live but not kept: the store cannot be reached',
+});
+
 export function receiptFor(outcome: Outcome, recipientOnline: boolean): Receipt {
   if ('refused' in outcome) return refusedReceipt(outcome.refused);
+  if ('relayed' in outcome) return RELAYED;
   return recipientOnline ? DELIVERED : STORED;
+}
+
+/** A message passed on live from another user, not kept: it has no delivery number to acknowledge. */
+export function relayedFrame(from: Long, to: Long, msg: string): ServerFrame {
+  return { chat: { from, to, msg } };
 }

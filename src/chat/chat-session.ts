@@ -26,6 +26,7 @@ import {
   Outcome,
   receiptFor,
   refusedHandshake,
+  relayedFrame,
   welcome,
 } from './chat-frames';
 import { DirectMessageCounters } from './direct-message-counters';
@@ -34,6 +35,7 @@ import {
   acknowledge,
   DeliveryWindow,
   onDeliveries,
+  heardOf,
   openWindow,
   sentUpTo,
   toFetch,
@@ -57,7 +59,19 @@ export interface Delivered {
   readonly deliveries: readonly StoredDelivery[];
 }
 
-export type ChatSignal = { readonly deliver: Delivered };
+/** Direct messages passed on live, not kept, while the store cannot be reached. */
+export interface Relayed {
+  readonly to: Long;
+  readonly from: UserId;
+  readonly texts: readonly string[];
+}
+
+/**
+ * What users' sessions signal each other: deliveries; messages relayed live; or that deliveries
+ * may have been missed (the bus between servers was away), and the store is to be looked at.
+ */
+export type ChatSignal =
+  { readonly deliver: Delivered } | { readonly relay: Relayed } | { readonly recheck: true };
 
 type ChatAnswer = Answer<ServerFrame, ChatSignal>;
 
@@ -159,7 +173,33 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
         farewell ? [closingNotice(this.userLong, STOP_CODES[signal.stop], text)] : [],
       );
     }
+    if ('relay' in signal) return this.relay(signal.relay);
+    if ('recheck' in signal) return this.recheck();
     return this.deliver(signal.deliver);
+  }
+
+  private relay({ to, from, texts }: Relayed): ChatAnswer {
+    const sender = Long.fromBigInt(from);
+    this.deps.counters.delivered += texts.length;
+    return { replies: texts.map((msg) => relayedFrame(sender, to, msg)) };
+  }
+
+  /**
+   * Asks the store how many deliveries this user has, then sends what this connection has not
+   * heard of: what was stored while another server still spoke for the user, or while the bus
+   * between servers was away, is not left waiting for the next delivery.
+   */
+  private recheck(): ChatAnswer {
+    return this.storing(this.deps.store.findUser(this.user), {
+      done: (stored) => {
+        if (stored) this.window = heardOf(this.window, stored.lastDelivery);
+        return this.fetchIfDue();
+      },
+      failed: (reason) => ({
+        replies: [],
+        effects: [{ warn: `could not look for messages waiting: ${reason}` }],
+      }),
+    });
   }
 
   /** Sends what can be sent now, in order; after a gap, or past the room, the rest comes from the store. */
@@ -227,22 +267,26 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
         close: `resume refused: wrong secret for user ${id}`,
       };
     }
-    const takeover = this.server.isOnline(id)
-      ? [{ signal: { stop: 'taken-over' as const }, to: id }]
-      : [];
+    // Wherever the user is connected, on this server or another, that connection stops.
+    const takeover = { signal: { stop: 'taken-over' as const }, to: id };
     this.user = id;
     this.userLong = Long.fromBigInt(id);
     this.window = openWindow(stored.acknowledged, stored.lastDelivery);
     const resumed: ChatAnswer = {
       replies: [welcome(this.userLong, 'RESUMED', stored.lastDelivery - stored.acknowledged)],
-      effects: [...takeover, { become: id }],
+      effects: [takeover, { become: id }],
       // The user of this connection's handshake is not needed: forgotten unless messages wait for it.
       then: this.deps.store.releaseUser(this.connection).pipe(
         map(() => NOTHING),
         catchError(() => of(NOTHING)),
       ),
     };
-    return followedBy(resumed, () => this.fetchIfDue());
+    // Once this server speaks for the user, the store is asked again: a delivery stored
+    // between the first look and now went to the user's old connection.
+    return followedBy(
+      followedBy(resumed, () => this.fetchIfDue()),
+      () => this.recheck(),
+    );
   }
 
   /** Echoes, direct messages and acknowledgements, in order: one store write for all of them. */
@@ -303,16 +347,14 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     const answer = this.storing(this.deps.store.write(write, this.deps.maxPending), {
       done: (outcomes) =>
         this.written(parts, directs, messages, outcomes, upTo - acknowledgedBefore),
-      failed: (reason) => ({
-        ...this.written(
-          parts,
-          directs,
-          messages,
-          messages.map(() => ({ refused: 'store-failed' })),
-          0n,
-        ),
-        effects: [{ warn: `could not store ${messages.length} messages: ${reason}` }],
-      }),
+      failed: (reason) => {
+        const outcomes = messages.map(({ recipient }): Outcome =>
+          this.server.isOnline(recipient) ? { relayed: true } : { refused: 'store-failed' },
+        );
+        const { replies, effects = [] } = this.written(parts, directs, messages, outcomes, 0n);
+        const warn = { warn: `could not store ${messages.length} messages: ${reason}` };
+        return { replies, effects: [...effects, warn] };
+      },
     });
     return followedBy(answer, () => this.fetchIfDue());
   }
@@ -332,12 +374,13 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
       const outcome = outcomes[index] as Outcome;
       const { recipient } = messages[index] as Outgoing;
       if ('refused' in outcome) counters.refused += 1;
-      else counters.stored += 1;
+      else if ('delivery' in outcome) counters.stored += 1;
       const message = directs[index] as ChatMessage;
       // To a client that knows only Assignment 2, `to` was any number: one that is no user
       // gets the echo it always got, byte for byte. What did reach a user gets its receipt.
       if (this.isLegacyToNobody(outcome)) return echo(me, message);
-      return echo(me, message, receiptFor(outcome, this.server.isOnline(recipient)));
+      const online = 'online' in outcome ? outcome.online : undefined;
+      return echo(me, message, receiptFor(outcome, online ?? this.server.isOnline(recipient)));
     };
     const replies = parts.map((part) => (typeof part === 'number' ? receiptOf(part) : part));
     const effects = this.deliveriesOf(directs, messages, outcomes);
@@ -352,29 +395,33 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     );
   }
 
-  /** One signal for each recipient of what was stored, with its messages in order. */
+  /** One signal for each recipient of what was stored, or relayed, with its messages in order. */
   private deliveriesOf(
     directs: readonly ChatMessage[],
     messages: readonly Outgoing[],
     outcomes: readonly Outcome[],
   ): SessionEffect<ChatSignal>[] {
-    const byRecipient = new Map<UserId, { to: Long; deliveries: StoredDelivery[] }>();
+    const stored = new Map<UserId, { to: Long; deliveries: StoredDelivery[] }>();
+    const relayed = new Map<UserId, { to: Long; from: UserId; texts: string[] }>();
     outcomes.forEach((outcome, index) => {
       if ('refused' in outcome) return;
       const { recipient, msg } = messages[index] as Outgoing;
+      const { to } = directs[index] as ChatMessage;
+      if ('relayed' in outcome) {
+        const known = relayed.get(recipient);
+        if (known) known.texts.push(msg);
+        else relayed.set(recipient, { to, from: this.user, texts: [msg] });
+        return;
+      }
       const delivery = { delivery: outcome.delivery, from: this.user, msg, redelivered: false };
-      const known = byRecipient.get(recipient);
+      const known = stored.get(recipient);
       if (known) known.deliveries.push(delivery);
-      else
-        byRecipient.set(recipient, {
-          to: (directs[index] as ChatMessage).to,
-          deliveries: [delivery],
-        });
+      else stored.set(recipient, { to, deliveries: [delivery] });
     });
-    return Array.from(byRecipient, ([recipient, deliver]) => ({
-      signal: { deliver },
-      to: recipient,
-    }));
+    return [
+      ...Array.from(stored, ([recipient, deliver]) => ({ signal: { deliver }, to: recipient })),
+      ...Array.from(relayed, ([recipient, relay]) => ({ signal: { relay }, to: recipient })),
+    ];
   }
 
   /** Reads waiting deliveries from the store when some wait and there is room for them. */

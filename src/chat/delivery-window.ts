@@ -79,6 +79,11 @@ export function toFetch(window: DeliveryWindow, limited: boolean, page: number):
   return Number(count);
 }
 
+/** The window once the store says its last delivery is `last`. */
+export function heardOf(window: DeliveryWindow, last: bigint): DeliveryWindow {
+  return last > window.known ? { ...window, known: last } : window;
+}
+
 /** The window once deliveries up to `last` have been sent. */
 export function sentUpTo(window: DeliveryWindow, last: bigint): DeliveryWindow {
   if (last <= window.sent) return window;

@@ -57,6 +57,25 @@ export const flag = {
       }
       return text;
     }),
+  /** Where a Redis listens, redis://HOST:PORT; by default, none. */
+  redisUrl: () =>
+    valueFlag<string | undefined>(undefined, (text, name) => {
+      const url = URL.canParse(text) ? new URL(text) : undefined;
+      if (url?.protocol !== 'redis:' || url.hostname === '') {
+        throw new UsageError(`--${name} must be redis://HOST:PORT, not "${text}"`);
+      }
+      return text;
+    }),
+  /** A name in logs and keys: letters, digits, and . _ - : only. */
+  name: (fallback: string) =>
+    valueFlag(fallback, (text, name) => {
+      if (!/^[\w.:-]{1,64}$/.test(text)) {
+        throw new UsageError(
+          `--${name} must be 1 to 64 letters, digits, '.', '_', '-' or ':', not "${text}"`,
+        );
+      }
+      return text;
+    }),
   switch: (): Flag<boolean> => ({ takesValue: false, fallback: false, parse: () => true }),
 };
 

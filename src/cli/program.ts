@@ -1,7 +1,7 @@
 import { UsageError } from './flags';
 
 /** The text of a failure, in one line. */
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 

@@ -1,13 +1,13 @@
 import { EMPTY, map, merge, Observable, shareReplay, Subject, Subscription } from 'rxjs';
 import { operator, OperatorDeps, OperatorOutput } from '../server/operator';
-import { runServer } from '../server/server';
+import { runServer, ServerOptions, ServerUpdate } from '../server/server';
 import { logLine, ServerControl } from '../server/server-events';
 import { Service, UserId } from '../server/service';
 import { formatAddress, listen } from '../transport/tcp';
 import { connectionFlags, Flag, flag, FlagValues, parseFlags } from './flags';
-import { openOperatorConsole } from './operator-console';
+import { OperatorConsole, openOperatorConsole } from './operator-console';
 import { describeNetworkError } from '../transport/network-errors';
-import { exitWith, runProgram } from './program';
+import { describeError, exitWith, runProgram } from './program';
 
 type SizeFlag = 'max-frame-bytes' | 'max-line-bytes';
 
@@ -16,9 +16,14 @@ export interface ServerSetup<In, Out, Extra> {
   readonly service: Service<In, Out, Extra>;
   /** The last user id given out before, when ids outlive the process. */
   readonly lastUserId?: UserId;
+  /** Where the ids come from and signals go, when not from this server alone (a cluster). */
+  readonly nextId?: ServerOptions<Extra>['nextId'];
+  readonly switchboard?: ServerOptions<Extra>['switchboard'];
   readonly operatorDeps?: OperatorDeps;
+  /** Follows the server's updates while it runs (a cluster node's heartbeat). */
+  follow?(update$: Observable<ServerUpdate>): void;
   /** Releases what the setup opened, once the server has stopped. */
-  close?(): void;
+  close?(): void | Promise<void>;
 }
 
 export interface ServerProgram<In, Out, Extra, Spec extends Record<string, Flag<unknown>>> {
@@ -29,8 +34,15 @@ export interface ServerProgram<In, Out, Extra, Spec extends Record<string, Flag<
   readonly flagsUsage?: string;
   /** Whether the operator console reads stdin. */
   readonly console: boolean;
-  /** Opens what the service needs; a failure is one line on stderr and exit code 1. */
-  setup(flags: FlagValues<Spec>, maxBytes: number): ServerSetup<In, Out, Extra>;
+  /**
+   * Opens what the service needs, at once or in time; `log` writes a line to the server's log. A
+   * failure is one line on stderr and exit code 1.
+   */
+  setup(
+    flags: FlagValues<Spec>,
+    maxBytes: number,
+    log: (line: string) => void,
+  ): ServerSetup<In, Out, Extra> | Promise<ServerSetup<In, Out, Extra>>;
 }
 
 function signal$(name: NodeJS.Signals): Observable<void> {
@@ -70,18 +82,43 @@ function serve<In, Out, Extra, Spec extends Record<string, Flag<unknown>>>(
   > &
     FlagValues<Spec>;
   const maxBytes = flags[program.sizeFlag];
-  const setup = program.setup(flags, maxBytes);
-  const console = program.console ? openOperatorConsole() : undefined;
+  // Set up before the console opens: a setup that fails at once says so alone, on stderr.
+  const opened: { console?: OperatorConsole } = {};
   const log = (text: string) => {
-    if (console) console.log(text);
+    if (opened.console) opened.console.log(text);
     else process.stderr.write(`${text}\n`);
   };
+  const ready = program.setup(flags, maxBytes, log);
+  const console = program.console ? openOperatorConsole() : undefined;
+  if (console) opened.console = console;
+  if (!(ready instanceof Promise)) {
+    run(flags, ready, console, log);
+    return;
+  }
+  ready.then(
+    (setup) => run(flags, setup, console, log),
+    (error: unknown) => {
+      console?.close();
+      exitWith(1, describeError(error));
+    },
+  );
+}
 
+function run<In, Out, Extra>(
+  flags: FlagValues<typeof connectionFlags & { 'max-clients': Flag<number> }>,
+  setup: ServerSetup<In, Out, Extra>,
+  console: OperatorConsole | undefined,
+  log: (line: string) => void,
+): void {
   const controls = new Subject<ServerControl>();
+  const { lastUserId, nextId, switchboard } = setup;
   const update$ = runServer(listen(flags.host, flags.port), controls, setup.service, {
     maxClients: flags['max-clients'],
-    ...(setup.lastUserId === undefined ? {} : { lastUserId: setup.lastUserId }),
+    ...(lastUserId === undefined ? {} : { lastUserId }),
+    ...(nextId === undefined ? {} : { nextId }),
+    ...(switchboard === undefined ? {} : { switchboard }),
   }).pipe(shareReplay(1));
+  setup.follow?.(update$);
   const shutdown: OperatorOutput = { control: { type: 'shutdown' } };
   const state$ = update$.pipe(map((update) => update.state));
   const request$ = merge(
@@ -95,8 +132,7 @@ function serve<In, Out, Extra, Spec extends Record<string, Flag<unknown>>>(
   const stop = (code: number, message?: string) => {
     running.unsubscribe();
     console?.close();
-    setup.close?.();
-    exitWith(code, message);
+    void Promise.resolve(setup.close?.()).finally(() => exitWith(code, message));
   };
   running.add(
     update$.subscribe({

@@ -1,7 +1,11 @@
+import { hostname } from 'node:os';
+import { map, Observable } from 'rxjs';
 import { DirectMessageCounters } from '../chat/direct-message-counters';
+import { ClusterNode } from '../cluster/cluster-node';
 import { chatService, DEFAULT_MAX_PENDING } from '../server/chat-service';
+import { ServerUpdate } from '../server/server';
 import { SqliteStore } from '../store/sqlite-store';
-import { flag } from './flags';
+import { flag, UsageError } from './flags';
 import { runServerProgram } from './server-program';
 
 runServerProgram('npm start --', {
@@ -10,17 +14,50 @@ runServerProgram('npm start --', {
     db: flag.text('chat.db', 'a file name, or :memory:'),
     'max-pending': flag.count(DEFAULT_MAX_PENDING),
     fsync: flag.choice('normal', ['normal', 'always'] as const),
+    redis: flag.redisUrl(),
+    node: flag.name(''),
   },
-  flagsUsage: '[--db FILE] [--max-pending N] [--fsync normal|always]',
+  flagsUsage:
+    '[--db FILE] [--max-pending N] [--fsync normal|always] [--redis redis://HOST:PORT [--node NAME]]',
   console: true,
-  setup: (flags, maxFrameBytes) => {
-    const store = new SqliteStore({ file: flags.db, fsync: flags.fsync });
+  setup: (flags, maxFrameBytes, log) => {
     const counters = new DirectMessageCounters();
-    return {
-      service: chatService({ store, maxFrameBytes, maxPending: flags['max-pending'], counters }),
-      lastUserId: store.lastUserId,
-      operatorDeps: { knownUsers: () => store.users(), directMessages: counters },
-      close: () => store.close(),
-    };
+    const maxPending = flags['max-pending'];
+    if (flags.redis === undefined) {
+      if (flags.node !== '') throw new UsageError('--node goes with --redis');
+      const store = new SqliteStore({ file: flags.db, fsync: flags.fsync });
+      return {
+        service: chatService({ store, maxFrameBytes, maxPending, counters }),
+        lastUserId: store.lastUserId,
+        operatorDeps: { knownUsers: () => store.users(), directMessages: counters },
+        close: () => store.close(),
+      };
+    }
+    const node = flags.node === '' ? `${hostname()}-${process.pid}` : flags.node;
+    return ClusterNode.join({ url: flags.redis, node, counters, log }).then((cluster) => {
+      const { store, hub, ids, bus } = cluster;
+      return {
+        service: chatService({ store, maxFrameBytes, maxPending, counters }),
+        nextId: () => ids.take(),
+        switchboard: hub,
+        operatorDeps: {
+          knownUsers: () => store.users(),
+          directMessages: counters,
+          cluster: { node, nodes: () => bus.nodes() },
+        },
+        follow: (update$: Observable<ServerUpdate>) => {
+          let address = '';
+          cluster.beat(
+            update$.pipe(
+              map(({ event, state }) => {
+                if (event.type === 'listening') address = event.address;
+                return { state, address };
+              }),
+            ),
+          );
+        },
+        close: () => cluster.close(),
+      };
+    });
   },
 });

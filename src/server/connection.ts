@@ -5,7 +5,7 @@ import { describeNetworkError } from '../transport/network-errors';
 import { Transport } from '../transport/transport';
 import { ServerEvent } from './server-events';
 import { Answer, Service, Session, SessionEffect, Signal, StopReason, UserId } from './service';
-import { SignalHub } from './signal-hub';
+import { Switchboard } from './switchboard';
 import { TrafficCounter } from './traffic';
 
 /** What happens to one connection: it connects, may resume a user, may break the protocol, and disconnects. */
@@ -16,7 +16,7 @@ export type ConnectionEvent = Extract<
 
 export interface ConnectionPlan<Extra> {
   /** Where signals for users come from and go to. */
-  readonly hub: SignalHub<Signal<Extra>>;
+  readonly hub: Switchboard<Signal<Extra>>;
   readonly traffic: TrafficCounter;
   readonly acceptedAt: number;
 }

@@ -7,6 +7,7 @@ export type OperatorCommand =
   | { readonly name: 'kick'; readonly id: UserId }
   | { readonly name: 'broadcast'; readonly text: string }
   | { readonly name: 'stats' }
+  | { readonly name: 'nodes' }
   | { readonly name: 'help' }
   | { readonly name: 'quit' };
 
@@ -16,11 +17,12 @@ export const COMMAND_HELP: readonly string[] = [
   "kick <id>         close a user's connection",
   'broadcast <text>  send a message from the operator to every user',
   'stats             uptime, users, connections and traffic',
+  'nodes             the nodes of the cluster, their users, when each was last heard from',
   'help              this list',
   'quit              close every connection and stop the server',
 ];
 
-const WITHOUT_ARGUMENTS = ['num_users', 'users', 'stats', 'help', 'quit'] as const;
+const WITHOUT_ARGUMENTS = ['num_users', 'users', 'stats', 'nodes', 'help', 'quit'] as const;
 
 function isWithoutArguments(name: string): name is (typeof WITHOUT_ARGUMENTS)[number] {
   return (WITHOUT_ARGUMENTS as readonly string[]).includes(name);

@@ -1,9 +1,11 @@
 import { catchError, concatMap, map, Observable, ObservableInput, of, take } from 'rxjs';
 import { DirectMessageCounters } from '../chat/direct-message-counters';
 import { UserSummary } from '../store/chat-store';
+import { LiveNode } from '../cluster/cluster-bus';
 import { COMMAND_HELP, OperatorCommand, parseCommand } from './operator-commands';
 import { ServerControl } from './server-events';
 import { ServerState, UserRecord } from './server-state';
+import { UserId } from './service';
 
 export type OperatorOutput = { readonly answer: string } | { readonly control: ServerControl };
 
@@ -12,6 +14,16 @@ export interface OperatorDeps {
   /** Every known user, with how many messages wait for it. */
   readonly knownUsers?: () => Observable<readonly UserSummary[]>;
   readonly directMessages?: Readonly<DirectMessageCounters>;
+  /** The cluster this server is a node of, if any. */
+  readonly cluster?: ClusterView;
+}
+
+/** What the operator of a node sees of its cluster. */
+export interface ClusterView {
+  /** This node's name. */
+  readonly node: string;
+  /** The live nodes with their users, as Redis has them now. */
+  nodes(): Observable<readonly LiveNode[]>;
 }
 
 function plural(count: number, noun: string): string {
@@ -35,44 +47,186 @@ function formatDuration(ms: number): string {
         .join(' ');
 }
 
-function describeUser(user: UserRecord): string {
+function describeUser(user: UserRecord, node: string | undefined): string {
   const since = new Date(user.connectedAt).toISOString();
-  return `user ${user.id} from ${user.remoteAddress}, connected since ${since}, ${user.traffic.framesIn} messages in, ${user.traffic.framesOut} out`;
+  const where = node === undefined ? '' : ` on node ${node}`;
+  return `user ${user.id}${where} from ${user.remoteAddress}, connected since ${since}, ${user.traffic.framesIn} messages in, ${user.traffic.framesOut} out`;
+}
+
+function describeError(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+function secondsAgo(then: number, now: number): string {
+  return `${(Math.max(0, now - then) / 1000).toFixed(1)} s ago`;
+}
+
+function usersIn(nodes: readonly LiveNode[]): number {
+  return nodes.reduce((sum, node) => sum + node.users.length, 0);
+}
+
+/**
+ * The answer from the cluster's nodes, as Redis has them now; when they cannot be read, the
+ * answer without them, and why.
+ */
+function fromCluster(
+  cluster: ClusterView,
+  answer: (nodes: readonly LiveNode[]) => OperatorOutput[],
+  without: (why: string) => OperatorOutput[],
+): ObservableInput<OperatorOutput[]> {
+  return cluster.nodes().pipe(
+    take(1),
+    map(answer),
+    catchError((error: unknown) =>
+      of(without(`the cluster cannot be reached: ${describeError(error)}`)),
+    ),
+  );
 }
 
 function answers(...lines: string[]): OperatorOutput[] {
   return lines.map((answer) => ({ answer }));
 }
 
-function connectedUsers(state: ServerState): OperatorOutput[] {
-  return state.users.size === 0
-    ? answers('no users connected')
-    : answers(...Array.from(state.users.values(), describeUser));
+function connectedUsers(state: ServerState, node?: string): string[] {
+  return Array.from(state.users.values(), (user) => describeUser(user, node));
 }
 
-/** Connected users, then the known users who are offline, with what waits for them. */
+/** The users connected to the other nodes: where each is, by node. */
+function remoteUsers(nodes: readonly LiveNode[], here: string): Map<UserId, string> {
+  const where = new Map<UserId, string>();
+  for (const { name, users } of nodes) {
+    if (name !== here) for (const id of users) where.set(id, name);
+  }
+  return where;
+}
+
+function offlineUsers(known: readonly UserSummary[], online: (id: UserId) => boolean): string[] {
+  return known
+    .filter(({ id }) => !online(id))
+    .map(({ id, waiting }) => `user ${id} offline, ${plural(Number(waiting), 'message')} waiting`);
+}
+
+/**
+ * Connected users (on every node of a cluster, with the node each is on), then the known users
+ * who are offline, with what waits for them.
+ */
 function listUsers(state: ServerState, deps: OperatorDeps): ObservableInput<OperatorOutput[]> {
-  if (!deps.knownUsers) return [connectedUsers(state)];
-  return deps.knownUsers().pipe(
-    map((known) => [
-      ...connectedUsers(state),
-      ...answers(
-        ...known
-          .filter(({ id }) => !state.users.has(id))
-          .map(
-            ({ id, waiting }) =>
-              `user ${id} offline, ${plural(Number(waiting), 'message')} waiting`,
-          ),
-      ),
-    ]),
-    catchError((error: unknown) =>
-      of([
-        ...connectedUsers(state),
-        ...answers(
-          `cannot list the offline users: ${error instanceof Error ? error.message : String(error)}`,
+  const { cluster, knownUsers } = deps;
+  const noneYet = (lines: string[]) =>
+    answers(...(lines.length === 0 ? ['no users connected'] : lines));
+  const remote$: Observable<{ remote: Map<UserId, string>; trouble: string[] }> = cluster
+    ? cluster.nodes().pipe(
+        take(1),
+        map((nodes) => ({ remote: remoteUsers(nodes, cluster.node), trouble: [] })),
+        catchError((error: unknown) =>
+          of({
+            remote: new Map<UserId, string>(),
+            trouble: [`cannot list the other nodes' users: ${describeError(error)}`],
+          }),
         ),
-      ]),
+      )
+    : of({ remote: new Map<UserId, string>(), trouble: [] });
+  const known$: Observable<{ known: readonly UserSummary[]; trouble: string[] }> = knownUsers
+    ? knownUsers().pipe(
+        take(1),
+        map((known) => ({ known, trouble: [] })),
+        catchError((error: unknown) =>
+          of({ known: [], trouble: [`cannot list the offline users: ${describeError(error)}`] }),
+        ),
+      )
+    : of({ known: [], trouble: [] });
+  return remote$.pipe(
+    concatMap(({ remote, trouble }) =>
+      known$.pipe(
+        map((known) => {
+          const online = (id: UserId) => state.users.has(id) || remote.has(id);
+          const connected = [
+            ...connectedUsers(state, cluster?.node),
+            ...Array.from(remote, ([id, node]) => `user ${id} on node ${node}`),
+          ];
+          return [
+            ...noneYet(connected),
+            ...answers(...offlineUsers(known.known, online), ...trouble, ...known.trouble),
+          ];
+        }),
+      ),
     ),
+  );
+}
+
+function numUsers(
+  state: ServerState,
+  cluster: ClusterView | undefined,
+): ObservableInput<OperatorOutput[]> {
+  const here = plural(state.stats.usersNow, 'user');
+  if (!cluster) return [answers(`${here} connected`)];
+  return fromCluster(
+    cluster,
+    (nodes) => answers(`${here} connected here, ${usersIn(nodes)} in the cluster`),
+    (why) => answers(`${here} connected here; ${why}`),
+  );
+}
+
+function kick(
+  id: UserId,
+  state: ServerState,
+  cluster: ClusterView | undefined,
+): ObservableInput<OperatorOutput[]> {
+  const kicking = (where: string): OperatorOutput[] => [
+    { answer: `kicking user ${id}${where}` },
+    { control: { type: 'kick', id } },
+  ];
+  if (state.users.has(id)) return [kicking('')];
+  const nobody = answers(`no user ${id} is connected`);
+  if (!cluster) return [nobody];
+  return fromCluster(
+    cluster,
+    (nodes) => {
+      const node = nodes.find(({ users }) => users.includes(id));
+      return node ? kicking(` on node ${node.name}`) : nobody;
+    },
+    (why) => answers(`no user ${id} is connected here; ${why}`),
+  );
+}
+
+function broadcast(
+  text: string,
+  state: ServerState,
+  cluster: ClusterView | undefined,
+): ObservableInput<OperatorOutput[]> {
+  const control: OperatorOutput = { control: { type: 'broadcast', text } };
+  const here = state.stats.usersNow;
+  if (!cluster) return [[control, { answer: `broadcast to ${plural(here, 'user')}` }]];
+  return fromCluster(
+    cluster,
+    (nodes) => [
+      control,
+      { answer: `broadcast to ${plural(usersIn(nodes), 'user')} in the cluster` },
+    ],
+    (why) => [control, { answer: `broadcast to ${plural(here, 'user')} here; ${why}` }],
+  );
+}
+
+function describeNode(node: LiveNode, here: string, now: number): string {
+  const { status } = node;
+  const self = node.name === here ? ' (this node)' : '';
+  return `node ${node.name} at ${status.address}: ${plural(node.users.length, 'user')}, last heard ${secondsAgo(status.heardAt, now)}${self}`;
+}
+
+function nodeStats(node: LiveNode, now: number): string {
+  const { status } = node;
+  return `node ${node.name}: ${plural(node.users.length, 'user')}, messages ${status.framesIn} in, ${status.framesOut} out, direct messages ${status.stored} stored, ${status.delivered} delivered, ${status.acknowledged} acknowledged, ${status.refused} refused, heard ${secondsAgo(status.heardAt, now)}`;
+}
+
+function listNodes(
+  cluster: ClusterView | undefined,
+  now: number,
+): ObservableInput<OperatorOutput[]> {
+  if (!cluster) return [answers('this server is not a node of a cluster (see --redis)')];
+  return fromCluster(
+    cluster,
+    (nodes) => answers(...nodes.map((node) => describeNode(node, cluster.node, now))),
+    (why) => answers(why),
   );
 }
 
@@ -93,36 +247,32 @@ function respond(
   const { stats, traffic } = state;
   switch (command.name) {
     case 'num_users':
-      return [answers(`${plural(stats.usersNow, 'user')} connected`)];
+      return numUsers(state, deps.cluster);
     case 'users':
       return listUsers(state, deps);
     case 'kick':
-      return [
-        state.users.has(command.id)
-          ? [
-              { answer: `kicking user ${command.id}` },
-              { control: { type: 'kick', id: command.id } },
-            ]
-          : answers(`no user ${command.id} is connected`),
-      ];
+      return kick(command.id, state, deps.cluster);
     case 'broadcast':
-      return [
-        [
-          { control: { type: 'broadcast', text: command.text } },
-          { answer: `broadcast to ${plural(stats.usersNow, 'user')}` },
-        ],
-      ];
-    case 'stats':
-      return [
-        answers(
-          `uptime ${formatDuration(now - stats.startedAt)}`,
-          `users now ${stats.usersNow}, peak ${stats.peakUsers}`,
-          `connections ${stats.totalConnections} accepted, ${stats.refused} refused`,
-          `messages ${traffic.framesIn} in, ${traffic.framesOut} out`,
-          ...directMessageStats(deps.directMessages),
-          `protocol errors ${stats.protocolErrors}`,
-        ),
-      ];
+      return broadcast(command.text, state, deps.cluster);
+    case 'stats': {
+      const lines = answers(
+        `uptime ${formatDuration(now - stats.startedAt)}`,
+        `users now ${stats.usersNow}, peak ${stats.peakUsers}`,
+        `connections ${stats.totalConnections} accepted, ${stats.refused} refused`,
+        `messages ${traffic.framesIn} in, ${traffic.framesOut} out`,
+        ...directMessageStats(deps.directMessages),
+        `protocol errors ${stats.protocolErrors}`,
+      );
+      const { cluster } = deps;
+      if (!cluster) return [lines];
+      return fromCluster(
+        cluster,
+        (nodes) => [...lines, ...answers(...nodes.map((node) => nodeStats(node, now)))],
+        (why) => [...lines, ...answers(why)],
+      );
+    }
+    case 'nodes':
+      return listNodes(deps.cluster, now);
     case 'help':
       return [answers(...COMMAND_HELP)];
     case 'quit':

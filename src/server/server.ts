@@ -24,13 +24,21 @@ import { ServerControl, ServerEvent } from './server-events';
 import { foldEvent, initialServerState, ServerState } from './server-state';
 import { Service, Signal, UserId } from './service';
 import { SignalHub } from './signal-hub';
+import { Switchboard } from './switchboard';
 import { TrafficCounter } from './traffic';
 
-export interface ServerOptions {
+export interface ServerOptions<Extra = never> {
   /** Users served at once; one more is refused. */
   readonly maxClients: number;
   /** The last id given out before this server started: the first user gets the one after. */
   readonly lastUserId?: UserId;
+  /**
+   * The id of the next user, given the last one this server accepted; undefined when no id can
+   * be given out now, and the connection is refused. By default, the one after the last.
+   */
+  readonly nextId?: (last: UserId) => UserId | undefined;
+  /** Where signals between users go; by default this server's own SignalHub. */
+  readonly switchboard?: Switchboard<Signal<Extra>>;
 }
 
 /** An event and the server's state just after it. */
@@ -48,7 +56,7 @@ export function runServer<In, Out, Extra>(
   listener$: Observable<ListenerEvent>,
   control$: Observable<ServerControl>,
   service: Service<In, Out, Extra>,
-  options: ServerOptions,
+  options: ServerOptions<Extra>,
   clock: () => number = Date.now,
 ): Observable<ServerUpdate> {
   return defer(() => {
@@ -60,14 +68,15 @@ export function runServer<In, Out, Extra>(
       take(1),
       share(),
     );
-    const hub = new SignalHub<Signal<Extra>>();
+    const hub = options.switchboard ?? new SignalHub<Signal<Extra>>();
+    const nextId = options.nextId ?? ((last: UserId) => last + 1n);
     // Until shutdown, which is signalled too: then every connection closes and the server ends.
     const signalled$ = controls$.pipe(
       takeWhile((control) => control.type !== 'shutdown', true),
       tap((control) => {
         if (control.type === 'broadcast') hub.broadcast({ announce: control.text });
         else if (control.type === 'kick') hub.send(control.id, { stop: 'kicked' });
-        else hub.broadcast({ stop: 'shutdown' });
+        else hub.broadcastHere({ stop: 'shutdown' });
       }),
       ignoreElements(),
     );
@@ -96,7 +105,8 @@ export function runServer<In, Out, Extra>(
       if (state.stats.usersNow >= options.maxClients) {
         return refuse(transport, `the server is full (${options.maxClients} users)`);
       }
-      const id = state.lastId + 1n;
+      const id = nextId(state.lastId);
+      if (id === undefined) return refuse(transport, 'no user id can be given out now');
       const plan = { hub, traffic: new TrafficCounter(traffic), acceptedAt: clock() };
       return serveConnection(transport, service, id, plan);
     };

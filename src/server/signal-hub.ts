@@ -1,5 +1,6 @@
 import { Observable, Subscriber } from 'rxjs';
-import { ServerView, UserId } from './service';
+import { UserId } from './service';
+import { Switchboard } from './switchboard';
 
 /**
  * Delivers signals to connected users: to one user by id in O(1), or to everyone. Each user's
@@ -7,7 +8,7 @@ import { ServerView, UserId } from './service';
  * connection listens for the same user (a resumed session taking over), it takes the user's
  * signals from then on, and the first one's leaving does not take them away.
  */
-export class SignalHub<Signal> implements ServerView {
+export class SignalHub<Signal> implements Switchboard<Signal> {
   private readonly listeners = new Map<UserId, Subscriber<Signal>>();
 
   signalsFor(id: UserId): Observable<Signal> {
@@ -28,6 +29,15 @@ export class SignalHub<Signal> implements ServerView {
   }
 
   broadcast(signal: Signal): void {
+    this.broadcastHere(signal);
+  }
+
+  broadcastHere(signal: Signal): void {
     for (const listener of this.listeners.values()) listener.next(signal);
+  }
+
+  /** The users connected now. */
+  users(): IterableIterator<UserId> {
+    return this.listeners.keys();
   }
 }

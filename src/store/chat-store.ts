@@ -29,7 +29,16 @@ export interface Outgoing {
 
 /** What became of one Outgoing: stored with its delivery number, or refused. */
 export type StoreOutcome =
-  { readonly delivery: bigint } | { readonly refused: 'unknown-recipient' | 'mailbox-full' };
+  | {
+      readonly delivery: bigint;
+      /**
+       * Whether the recipient was connected when it was stored, as a store shared by several
+       * servers sees it (it passes the delivery on to the recipient's server); an embedded
+       * store leaves this to the server.
+       */
+      readonly online?: boolean;
+    }
+  | { readonly refused: 'unknown-recipient' | 'mailbox-full' };
 
 /** A stored direct message as it is delivered. */
 export interface StoredDelivery {

@@ -1,0 +1,100 @@
+import Redis, { RedisOptions } from 'ioredis';
+import { Observable, share } from 'rxjs';
+import { describeNetworkError } from '../transport/network-errors';
+
+/** How long to wait before the n-th attempt to reach Redis again: 100 ms, doubling, at most 5 s. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(100 * 2 ** Math.min(attempt - 1, 6), 5000);
+}
+
+const OPTIONS: RedisOptions = {
+  lazyConnect: true,
+  // Without Redis, a command fails at once, and the user hears so, instead of waiting.
+  enableOfflineQueue: false,
+  // A command in flight when the connection broke fails; it is never sent twice, since it may
+  // have been carried out (a direct message stored twice would be delivered twice).
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  // The commands of one turn of the event loop go to Redis in one write: one round trip.
+  enableAutoPipelining: true,
+  // Integer replies as text: int64 counters beyond 2^53 stay exact.
+  stringNumbers: true,
+  connectTimeout: 2000,
+  retryStrategy: reconnectDelay,
+};
+
+/**
+ * The node's two connections to Redis: one for commands and scripts, one for the channels it
+ * listens to (a connection that subscribes can do nothing else). Both reconnect by themselves,
+ * with backoff; the command connection says on the log when Redis is lost and when it is back.
+ */
+export class RedisLink {
+  readonly commands: Redis;
+  readonly subscriber: Redis;
+  /** Each time the subscriber is connected again after losing Redis: messages may have been missed. */
+  readonly reconnected: Observable<void>;
+
+  private constructor(
+    readonly url: string,
+    private readonly log: (line: string) => void,
+  ) {
+    this.commands = new Redis(url, OPTIONS);
+    this.subscriber = new Redis(url, OPTIONS);
+    this.reportChanges();
+    // An error with no listener would end the process; the subscriber's are the commands' too.
+    this.subscriber.on('error', () => undefined);
+    this.reconnected = new Observable<void>((subscriber) => {
+      let lost = false;
+      const onClose = () => (lost = true);
+      const onReady = () => {
+        if (!lost) return;
+        lost = false;
+        subscriber.next();
+      };
+      this.subscriber.on('close', onClose);
+      this.subscriber.on('ready', onReady);
+      return () => {
+        this.subscriber.off('close', onClose);
+        this.subscriber.off('ready', onReady);
+      };
+    }).pipe(share());
+  }
+
+  /** Connects both, waiting as long as it takes, and saying on the log why it waits. */
+  static async open(url: string, log: (line: string) => void): Promise<RedisLink> {
+    const link = new RedisLink(url, log);
+    await Promise.all([link.firstReady(link.commands), link.firstReady(link.subscriber)]);
+    return link;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.commands.quit(), this.subscriber.quit()]);
+  }
+
+  private firstReady(redis: Redis): Promise<void> {
+    return new Promise<void>((resolve) => {
+      redis.once('ready', () => resolve());
+      redis.connect().catch(() => undefined);
+    });
+  }
+
+  private reportChanges(): void {
+    let up = false;
+    let lastError = '';
+    this.commands.on('ready', () => {
+      if (!up && lastError !== '') this.log(`redis at ${this.url}: connected again`);
+      up = true;
+      lastError = '';
+    });
+    this.commands.on('error', (error: unknown) => {
+      const why = describeNetworkError(error);
+      if (up) this.log(`redis at ${this.url}: connection lost: ${why}`);
+      else if (why !== lastError) this.log(`redis at ${this.url}: cannot connect: ${why}`);
+      up = false;
+      lastError = why;
+    });
+    this.commands.on('reconnecting', (delay: number) => {
+      this.log(`redis at ${this.url}: trying again in ${delay} ms`);
+    });
+  }
+}
