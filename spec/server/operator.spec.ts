@@ -6,6 +6,7 @@ import { operator, OperatorDeps } from '../../src/server/operator';
 import { ServerEvent } from '../../src/server/server-events';
 import { foldEvent, initialServerState, ServerState } from '../../src/server/server-state';
 import { TrafficCounter } from '../../src/server/traffic';
+import { LiveNode, NodeStatus } from '../../src/cluster/cluster-bus';
 
 describe('parseCommand', () => {
   it('reads every command, with or without surrounding spaces', () => {
@@ -136,5 +137,97 @@ describe('operator', () => {
     expect(answers).to.deep.include({
       answer: 'direct messages 5 stored, 4 delivered, 3 acknowledged, 2 refused',
     });
+  });
+});
+
+describe('operator of a node of a cluster', () => {
+  const status = (address: string, heardAt: number): NodeStatus => ({
+    instance: 'x',
+    address,
+    startedAt: 0,
+    heardAt,
+    framesIn: 10,
+    framesOut: 12,
+    stored: 3,
+    delivered: 2,
+    acknowledged: 1,
+    refused: 0,
+  });
+  const nodes: LiveNode[] = [
+    { name: 'a', status: status('10.0.0.1:8081', 9_500), users: [1n] },
+    { name: 'b', status: status('10.0.0.2:8082', 8_000), users: [257n, 258n] },
+  ];
+  const cluster = (live: readonly LiveNode[] = nodes): OperatorDeps => ({
+    cluster: { node: 'a', nodes: () => of(live) },
+  });
+  const unreachable: OperatorDeps = {
+    cluster: { node: 'a', nodes: () => throwError(() => new Error('connection refused')) },
+  };
+  const state = stateWith(connected(1n));
+
+  it('counts the users here and in the whole cluster', async () => {
+    expect(await answersTo(['num_users'], state, 0, cluster())).to.deep.equal([
+      { answer: '1 user connected here, 3 in the cluster' },
+    ]);
+    expect(await answersTo(['num_users'], state, 0, unreachable)).to.deep.equal([
+      { answer: '1 user connected here; the cluster cannot be reached: connection refused' },
+    ]);
+  });
+
+  it('lists every connected user with its node, then the offline ones', async () => {
+    const knownUsers = () =>
+      of([
+        { id: 1n, waiting: 0n },
+        { id: 2n, waiting: 4n },
+        { id: 257n, waiting: 0n },
+        { id: 258n, waiting: 0n },
+      ]);
+    expect(await answersTo(['users'], state, 0, { ...cluster(), knownUsers })).to.deep.equal([
+      {
+        answer:
+          'user 1 on node a from 10.0.0.1:7, connected since 2026-11-21T12:00:00.000Z, 0 messages in, 0 out',
+      },
+      { answer: 'user 257 on node b' },
+      { answer: 'user 258 on node b' },
+      { answer: 'user 2 offline, 4 messages waiting' },
+    ]);
+  });
+
+  it('kicks a user on another node, and broadcasts to the whole cluster', async () => {
+    expect(
+      await answersTo(['kick 258', 'kick 9', 'broadcast hi'], state, 0, cluster()),
+    ).to.deep.equal([
+      { answer: 'kicking user 258 on node b' },
+      { control: { type: 'kick', id: 258n } },
+      { answer: 'no user 9 is connected' },
+      { control: { type: 'broadcast', text: 'hi' } },
+      { answer: 'broadcast to 3 users in the cluster' },
+    ]);
+    expect(await answersTo(['kick 258'], state, 0, unreachable)).to.deep.equal([
+      {
+        answer: 'no user 258 is connected here; the cluster cannot be reached: connection refused',
+      },
+    ]);
+  });
+
+  it('lists the nodes, and adds a line a node to the stats', async () => {
+    expect(await answersTo(['nodes'], state, 10_000, cluster())).to.deep.equal([
+      { answer: 'node a at 10.0.0.1:8081: 1 user, last heard 0.5 s ago (this node)' },
+      { answer: 'node b at 10.0.0.2:8082: 2 users, last heard 2.0 s ago' },
+    ]);
+    const stats = await answersTo(['stats'], state, 10_000, cluster());
+    expect(stats.slice(-2)).to.deep.equal([
+      {
+        answer:
+          'node a: 1 user, messages 10 in, 12 out, direct messages 3 stored, 2 delivered, 1 acknowledged, 0 refused, heard 0.5 s ago',
+      },
+      {
+        answer:
+          'node b: 2 users, messages 10 in, 12 out, direct messages 3 stored, 2 delivered, 1 acknowledged, 0 refused, heard 2.0 s ago',
+      },
+    ]);
+    expect(await answersTo(['nodes'], state)).to.deep.equal([
+      { answer: 'this server is not a node of a cluster (see --redis)' },
+    ]);
   });
 });

@@ -43,10 +43,11 @@ export interface ClusterBus {
   leave(id: UserId): void;
   publish(signal: NodeSignal): void;
   /**
-   * Says this node is alive, for a few seconds; when its name has expired meanwhile (Redis was
-   * away for long), claims it again with `users`, the users it speaks for now.
+   * Says this node is alive, for a few seconds, with `users`, the users it speaks for now; when
+   * Redis lost track of them (its name expired, presence changes were lost while Redis was
+   * away), claims the name again with them.
    */
-  beat(status: NodeStatus, users: () => Iterable<UserId>): Observable<void>;
+  beat(status: NodeStatus, users: () => readonly UserId[]): Observable<void>;
   /** Takes this node's name, with the users it speaks for now; fails if a live node has it. */
   claim(status: NodeStatus, users: Iterable<UserId>): Observable<void>;
   /** The live nodes, by name, with their users. */

@@ -90,7 +90,7 @@ export class ClusterNode {
         .pipe(
           exhaustMap(() =>
             this.bus
-              .beat(this.status(latest), () => this.hub.users())
+              .beat(this.status(latest), () => Array.from(this.hub.users()))
               .pipe(
                 catchError((error: unknown) => {
                   const why = error instanceof Error ? error.message : String(error);

@@ -52,13 +52,15 @@ return {'OK'}
 `);
 
 /**
- * ARGV: node, instance, status (JSON), ttl in ms. Renews the node's key, and forgets the nodes
- * whose keys have expired. Returns 'OK', or 'expired' when this node's own key had expired (its
- * users may have been forgotten: it must claim its name again).
+ * ARGV: node, instance, status (JSON), ttl in ms, how many users the node has. Renews the node's
+ * key, and forgets the nodes whose keys have expired. Returns 'OK', or 'expired' when this
+ * node's own key had expired or Redis counts other users for it (presence changes were lost
+ * while Redis was away): it must claim its name again, with its users.
  */
 export const BEAT = new RedisScript(`${FORGET}
 local name = ARGV[1]
-if redis.call('EXISTS', K.node .. name) == 0 or heldByAnother(name, ARGV[2]) then
+if redis.call('EXISTS', K.node .. name) == 0 or heldByAnother(name, ARGV[2])
+    or redis.call('SCARD', K.here .. name) ~= tonumber(ARGV[5]) then
   return 'expired'
 end
 redis.call('SET', K.node .. name, ARGV[3], 'PX', ARGV[4])

@@ -84,10 +84,16 @@ export class RedisBus implements ClusterBus {
     );
   }
 
-  beat(status: NodeStatus, users: () => Iterable<UserId>): Observable<void> {
-    const args = [this.node, status.instance, JSON.stringify(status), String(NODE_TTL_MS)];
-    return defer(() => BEAT.run(this.link.commands, args)).pipe(
-      mergeMap((reply) => (reply === 'OK' ? of(undefined) : this.claim(status, users()))),
+  beat(status: NodeStatus, users: () => readonly UserId[]): Observable<void> {
+    return defer(() => {
+      const here = users();
+      const args = [this.node, status.instance, JSON.stringify(status), String(NODE_TTL_MS)];
+      return BEAT.run(this.link.commands, [...args, String(here.length)]).then((reply) => ({
+        reply,
+        here,
+      }));
+    }).pipe(
+      mergeMap(({ reply, here }) => (reply === 'OK' ? of(undefined) : this.claim(status, here))),
     );
   }
 

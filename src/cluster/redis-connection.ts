@@ -31,7 +31,7 @@ const OPTIONS: RedisOptions = {
 export class RedisLink {
   readonly commands: Redis;
   readonly subscriber: Redis;
-  /** Each time the subscriber is connected again after losing Redis: messages may have been missed. */
+  /** Each time both are connected again after losing Redis: messages may have been missed. */
   readonly reconnected: Observable<void>;
 
   private constructor(
@@ -44,18 +44,17 @@ export class RedisLink {
     // An error with no listener would end the process; the subscriber's are the commands' too.
     this.subscriber.on('error', () => undefined);
     this.reconnected = new Observable<void>((subscriber) => {
+      const both = [this.commands, this.subscriber];
       let lost = false;
       const onClose = () => (lost = true);
       const onReady = () => {
-        if (!lost) return;
+        if (!lost || both.some((redis) => redis.status !== 'ready')) return;
         lost = false;
         subscriber.next();
       };
-      this.subscriber.on('close', onClose);
-      this.subscriber.on('ready', onReady);
+      for (const redis of both) redis.on('close', onClose).on('ready', onReady);
       return () => {
-        this.subscriber.off('close', onClose);
-        this.subscriber.off('ready', onReady);
+        for (const redis of both) redis.off('close', onClose).off('ready', onReady);
       };
     }).pipe(share());
   }
