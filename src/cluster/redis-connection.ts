@@ -1,6 +1,7 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { Observable, share } from 'rxjs';
 import { describeNetworkError } from '../transport/network-errors';
+import { RedisScript } from './redis-script';
 
 /** How long to wait before the n-th attempt to reach Redis again: 100 ms, doubling, at most 5 s. */
 export function reconnectDelay(attempt: number): number {
@@ -40,6 +41,8 @@ export class RedisLink {
   ) {
     this.commands = new Redis(url, OPTIONS);
     this.subscriber = new Redis(url, OPTIONS);
+    // Before anything else is sent: Redis forgets its scripts when it restarts.
+    this.commands.on('ready', () => RedisScript.loadAll(this.commands));
     this.reportChanges();
     // An error with no listener would end the process; the subscriber's are the commands' too.
     this.subscriber.on('error', () => undefined);

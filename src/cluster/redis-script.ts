@@ -4,6 +4,8 @@ import { LUA_KEYS } from './redis-keys';
 
 type Argument = string | Buffer | number;
 
+const EVERY_SCRIPT: RedisScript[] = [];
+
 /**
  * A Lua script run by its SHA-1 (EVALSHA), sent in full (EVAL) only when Redis does not know it
  * yet: after Redis restarted, say. Scripts name their keys through `K` (redis-keys.ts), so they
@@ -16,6 +18,18 @@ export class RedisScript {
   constructor(body: string) {
     this.source = LUA_KEYS + body;
     this.sha = createHash('sha1').update(this.source).digest('hex');
+    EVERY_SCRIPT.push(this);
+  }
+
+  /**
+   * Loads every script into Redis: called first thing once connected, so that the commands
+   * after it find their scripts and run in the order they were sent. (A NOSCRIPT answer would
+   * send one again later, after commands sent after it.)
+   */
+  static loadAll(redis: Redis): void {
+    for (const script of EVERY_SCRIPT) {
+      redis.script('LOAD', script.source).catch(() => undefined);
+    }
   }
 
   /** What the script returns, with strings as strings. */
