@@ -50,6 +50,11 @@ export interface ChatDeps {
   readonly counters: DirectMessageCounters;
   /** A fresh secret for a new user: at least 128 random bits. */
   readonly newSecret: () => Buffer;
+  /**
+   * Other servers store deliveries for this server's users too (a cluster): one stored while a
+   * user moves here may have gone to its old server, so a resume asks the store again.
+   */
+  readonly sharedStore?: boolean;
 }
 
 /** Direct messages, stored, on their way to their recipient's connection: consecutive deliveries. */
@@ -281,12 +286,10 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
         catchError(() => of(NOTHING)),
       ),
     };
-    // Once this server speaks for the user, the store is asked again: a delivery stored
-    // between the first look and now went to the user's old connection.
-    return followedBy(
-      followedBy(resumed, () => this.fetchIfDue()),
-      () => this.recheck(),
-    );
+    // In a cluster, once this server speaks for the user, the store is asked again: a delivery
+    // stored between the first look and now went to the user's old server.
+    const resuming = followedBy(resumed, () => this.fetchIfDue());
+    return this.deps.sharedStore ? followedBy(resuming, () => this.recheck()) : resuming;
   }
 
   /** Echoes, direct messages and acknowledgements, in order: one store write for all of them. */

@@ -37,7 +37,7 @@ runServerProgram('npm start --', {
     return ClusterNode.join({ url: flags.redis, node, counters, log }).then((cluster) => {
       const { store, hub, ids, bus } = cluster;
       return {
-        service: chatService({ store, maxFrameBytes, maxPending, counters }),
+        service: chatService({ store, maxFrameBytes, maxPending, counters, sharedStore: true }),
         nextId: () => ids.take(),
         switchboard: hub,
         operatorDeps: {

@@ -41,6 +41,8 @@ export interface ChatServiceOptions {
   readonly maxPending?: number;
   readonly counters?: DirectMessageCounters;
   readonly newSecret?: () => Buffer;
+  /** Other servers share the store (a cluster). */
+  readonly sharedStore?: boolean;
 }
 
 export type ChatService = Service<ChatMessage, ServerFrame, ChatSignal>;
@@ -56,8 +58,9 @@ export function chatService({
   maxPending = DEFAULT_MAX_PENDING,
   counters = new DirectMessageCounters(),
   newSecret = secretSource(SECRET_BYTES),
+  sharedStore = false,
 }: ChatServiceOptions): ChatService {
-  const deps: ChatDeps = { store, maxPending, counters, newSecret };
+  const deps: ChatDeps = { store, maxPending, counters, newSecret, sharedStore };
   return {
     incoming: chatMessageCodec(maxFrameBytes),
     outgoing: serverFrameCodec(maxFrameBytes),
