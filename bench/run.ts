@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: the chat server against the baseline (bench/baseline-server.ts), cell by cell,
- * alternating, in one run. It prints the tables and the targets on stdout and writes the raw
- * results under bench/results/. bench/README.md explains how to read them.
+ * alternating, in one run; then the server alone with direct messages, and a cluster of two of
+ * them on one redis-server with the same load. It prints the tables and the targets on stdout
+ * and writes the raw results under bench/results/. bench/README.md explains how to read them.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { RedisProcess } from '../spec/support/redis-server';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNS = 3;
@@ -59,10 +61,41 @@ interface DirectCell {
   readonly offline: boolean;
 }
 
-const DIRECT_CELLS: readonly DirectCell[] = [
-  { name: 'direct 100 pairs x32', pairs: 100, window: 32, messages: 1_000, offline: false },
-  { name: 'offline 100 users x32', pairs: 100, window: 32, messages: 2_000, offline: true },
-];
+const DIRECT_ONLINE: DirectCell = {
+  name: 'direct 100 pairs x32',
+  pairs: 100,
+  window: 32,
+  messages: 1_000,
+  offline: false,
+};
+const DIRECT_OFFLINE: DirectCell = {
+  name: 'offline 100 users x32',
+  pairs: 100,
+  window: 32,
+  messages: 2_000,
+  offline: true,
+};
+const DIRECT_CELLS: readonly DirectCell[] = [DIRECT_ONLINE, DIRECT_OFFLINE];
+
+/**
+ * Direct messages through a cluster: `nodes` servers sharing one redis-server, the two users of
+ * every pair on different nodes; the same load as the single server's online direct cell.
+ */
+interface ClusterCell {
+  readonly name: string;
+  readonly nodes: number;
+  readonly pairs: number;
+  readonly window: number;
+  readonly messages: number;
+}
+
+const CLUSTER_CELL: ClusterCell = {
+  name: 'cluster 2 nodes 100 pairs x32',
+  nodes: 2,
+  pairs: DIRECT_ONLINE.pairs,
+  window: DIRECT_ONLINE.window,
+  messages: DIRECT_ONLINE.messages,
+};
 
 interface Rate {
   messages: number;
@@ -105,6 +138,21 @@ interface DirectRun {
   p50Micros: number;
   p99Micros: number;
   cpuMicrosPerMessage: number;
+  peakRssMegabytes: number;
+  errors: number;
+}
+
+interface ClusterRun {
+  cell: string;
+  run: number;
+  deliveredPerSecond: number;
+  p50Micros: number;
+  p99Micros: number;
+  /** Both nodes' CPU and redis-server's, per message delivered. */
+  cpuMicrosPerMessage: number;
+  nodesCpuMicrosPerMessage: number;
+  redisCpuMicrosPerMessage: number;
+  /** The peak RSS of the nodes and of redis-server, added up. */
   peakRssMegabytes: number;
   errors: number;
 }
@@ -225,20 +273,27 @@ interface RunningServer {
   readonly directory: string | undefined;
 }
 
-async function startServer(where: Placement, candidate: Candidate): Promise<RunningServer> {
+async function startServer(
+  where: Placement,
+  candidate: Candidate,
+  extra: readonly string[] = [],
+): Promise<RunningServer> {
   const directory = candidate.keepsDatabase
     ? mkdtempSync(join(tmpdir(), 'rx-chat-bench-'))
     : undefined;
   const database = directory === undefined ? [] : ['--db', join(directory, 'chat.db')];
   const started = performance.now();
-  const child = startNode(where, 0, candidate.script, ['--port', '0', ...database]);
+  const child = startNode(where, 0, candidate.script, ['--port', '0', ...database, ...extra]);
   if (!child.stdout || !child.stderr || !child.pid)
     throw new Error(`cannot start ${candidate.script}`);
   const stdout = new Output(child.stdout);
   const stderr = new Output(child.stderr);
   const listening = await stderr.waitFor(/^listening on /);
-  if (listening === undefined)
+  if (listening === undefined) {
+    // Its output ended: it has exited, and its database can go.
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
     throw new Error(`${candidate.script} did not start: ${stderr.lines.join(' / ')}`);
+  }
   return {
     process: child,
     pid: child.pid,
@@ -250,9 +305,12 @@ async function startServer(where: Placement, candidate: Candidate): Promise<Runn
 }
 
 async function stopServer(server: RunningServer): Promise<void> {
-  const exited = once(server.process, 'exit');
-  server.process.kill('SIGTERM');
-  await exited;
+  const { process: child } = server;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
   if (server.directory !== undefined) rmSync(server.directory, { recursive: true, force: true });
 }
 
@@ -261,15 +319,18 @@ interface LoadTestRun {
   readonly stderr: string[];
 }
 
+/** The load tester's flags for `ports`: `--port P` for one server, `--ports A,B,…` for a cluster. */
+const targetArgs = (ports: readonly number[]) =>
+  ports.length === 1 ? ['--port', String(ports[0])] : ['--ports', ports.join(',')];
+
 async function loadTest(
   where: Placement,
-  port: number,
+  ports: readonly number[],
   args: string[],
   onStderr: (line: string) => void = () => undefined,
 ): Promise<LoadTestRun> {
   const child = startNode(where, 1, 'dist/cli/loadtest.js', [
-    '--port',
-    String(port),
+    ...targetArgs(ports),
     '--size',
     String(MESSAGE_BYTES),
     '--duration',
@@ -288,12 +349,73 @@ async function loadTest(
   return { summary: JSON.parse(json) as Summary, stderr: stderr.lines };
 }
 
+/** What a cell measures: one server, or the nodes of a cluster and its redis-server. */
+interface Deployment {
+  /** The ports the load tester connects to. */
+  readonly ports: readonly number[];
+  /** The processes whose CPU and memory are measured. */
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
+async function startSingle(where: Placement, candidate: Candidate): Promise<Deployment> {
+  const server = await startServer(where, candidate);
+  return { ports: [server.port], pids: [server.pid], stop: () => stopServer(server) };
+}
+
+/** Whether there is a redis-server to run a cluster with (`redis-server --version`). */
+function hasRedis(): boolean {
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  return probe.error === undefined && probe.status === 0;
+}
+
+/**
+ * A redis-server (spec/support/redis-server.ts: a free port, its data in a temporary directory,
+ * AOF on, no RDB snapshots) told to fsync its AOF once a second, as a deployment would, and
+ * `nodes` chat servers sharing it, each with a fresh database of its own. When pinned, all of
+ * them share CPU 0, the single server's CPU, so that the cell compares what the same CPU does.
+ * The pids are the nodes', then redis-server's.
+ */
+async function startCluster(where: Placement, nodes: number): Promise<Deployment> {
+  const redis = await RedisProcess.start();
+  const servers: RunningServer[] = [];
+  const stop = async () => {
+    for (const server of servers) await stopServer(server);
+    await redis.remove();
+  };
+  try {
+    const pid = redis.pid;
+    if (pid === undefined) throw new Error('redis-server has no pid');
+    const config = ['CONFIG', 'SET', 'appendfsync', 'everysec'];
+    const answer = execFileSync('redis-cli', ['-p', String(redis.port), ...config]).toString();
+    if (answer.trim() !== 'OK') {
+      throw new Error(`redis-server refused appendfsync everysec: ${answer.trim()}`);
+    }
+    if (where.pinned) execFileSync('taskset', ['-a', '-p', '-c', '0', String(pid)]);
+    for (let node = 1; node <= nodes; node++) {
+      const args = ['--redis', redis.url, '--node', `node-${node}`];
+      servers.push(await startServer(where, SERVER, args));
+    }
+    return {
+      ports: servers.map((server) => server.port),
+      pids: [...servers.map((server) => server.pid), pid],
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 interface Measured {
   readonly summary: Summary;
-  /** The server's CPU time during the measured load test. */
-  readonly cpuSeconds: number;
-  readonly peakRssMegabytes: number;
+  /** The CPU time of each of the deployment's processes during the measured load test. */
+  readonly cpuSeconds: readonly number[];
+  /** The peak RSS of each of them (VmHWM). */
+  readonly peakRssMegabytes: readonly number[];
 }
+
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
 
 const loadArgs = (clients: number, window: number, messages: number) => [
   '--clients',
@@ -305,25 +427,29 @@ const loadArgs = (clients: number, window: number, messages: number) => [
 ];
 
 /**
- * A fresh server process, warmed up with a short load (10 clients, `warmUp` messages each, in
- * `mode`), then one load test measured: what the load tester says, and the server's CPU and
- * peak memory.
+ * A fresh deployment (a server process, or a cluster), warmed up with a short load (10 clients,
+ * `warmUp` messages each, in `mode`), then one load test measured: what the load tester says,
+ * and each process's CPU and peak memory. It is stopped in any case.
  */
 async function measure(
   where: Placement,
-  subject: Candidate,
+  start: () => Promise<Deployment>,
   warmUp: number,
   args: string[],
   mode: string[] = [],
 ): Promise<Measured> {
-  const server = await startServer(where, subject);
-  await loadTest(where, server.port, [...loadArgs(10, 32, warmUp), ...mode]);
-  const cpuBefore = cpuSeconds(server.pid);
-  const { summary } = await loadTest(where, server.port, [...args, ...mode]);
-  const cpu = cpuSeconds(server.pid) - cpuBefore;
-  const peak = memoryKilobytes(server.pid, 'VmHWM');
-  await stopServer(server);
-  return { summary, cpuSeconds: cpu, peakRssMegabytes: peak / 1024 };
+  const deployment = await start();
+  try {
+    const { ports, pids } = deployment;
+    await loadTest(where, ports, [...loadArgs(10, 32, warmUp), ...mode]);
+    const cpuBefore = pids.map(cpuSeconds);
+    const { summary } = await loadTest(where, ports, [...args, ...mode]);
+    const cpu = pids.map((pid, at) => cpuSeconds(pid) - (cpuBefore[at] ?? NaN));
+    const peaks = pids.map((pid) => memoryKilobytes(pid, 'VmHWM') / 1024);
+    return { summary, cpuSeconds: cpu, peakRssMegabytes: peaks };
+  } finally {
+    await deployment.stop();
+  }
 }
 
 async function runCell(
@@ -336,7 +462,12 @@ async function runCell(
     summary,
     cpuSeconds: cpu,
     peakRssMegabytes,
-  } = await measure(where, subject, 2000, loadArgs(cell.clients, cell.window, cell.messages));
+  } = await measure(
+    where,
+    () => startSingle(where, subject),
+    2000,
+    loadArgs(cell.clients, cell.window, cell.messages),
+  );
   return {
     subject: subject.name,
     cell: cellName(cell),
@@ -344,8 +475,8 @@ async function runCell(
     messagesPerSecond: summary.messagesPerSecond,
     p50Micros: summary.latencyMicros.p50,
     p99Micros: summary.latencyMicros.p99,
-    cpuSecondsPerMillion: (cpu / Math.max(1, summary.echoedMessages)) * 1e6,
-    peakRssMegabytes,
+    cpuSecondsPerMillion: (sum(cpu) / Math.max(1, summary.echoedMessages)) * 1e6,
+    peakRssMegabytes: sum(peakRssMegabytes),
     errors: summary.errors,
   };
 }
@@ -358,7 +489,7 @@ async function runDirectCell(where: Placement, cell: DirectCell, run: number): P
     peakRssMegabytes,
   } = await measure(
     where,
-    SERVER,
+    () => startSingle(where, SERVER),
     500,
     loadArgs(cell.pairs * 2, cell.window, cell.messages),
     cell.offline ? ['--direct', '--offline'] : ['--direct'],
@@ -373,8 +504,44 @@ async function runDirectCell(where: Placement, cell: DirectCell, run: number): P
     storedPerSecond,
     p50Micros: summary.latencyMicros.p50,
     p99Micros: summary.latencyMicros.p99,
-    cpuMicrosPerMessage: (cpu / Math.max(1, summary.deliveredMessages)) * 1e6,
+    cpuMicrosPerMessage: (sum(cpu) / Math.max(1, summary.deliveredMessages)) * 1e6,
+    peakRssMegabytes: sum(peakRssMegabytes),
+    errors: summary.errors,
+  };
+}
+
+/**
+ * The cluster cell: a fresh cluster, warmed up as the direct cells are, then the online direct
+ * load over its nodes (`--ports`), every pair spanning two nodes. Its CPU is the nodes' and
+ * redis-server's.
+ */
+async function runClusterCell(
+  where: Placement,
+  cell: ClusterCell,
+  run: number,
+): Promise<ClusterRun> {
+  const {
+    summary,
+    cpuSeconds: cpu,
     peakRssMegabytes,
+  } = await measure(
+    where,
+    () => startCluster(where, cell.nodes),
+    500,
+    loadArgs(cell.pairs * 2, cell.window, cell.messages),
+    ['--direct'],
+  );
+  const perMessage = (seconds: number) => (seconds / Math.max(1, summary.deliveredMessages)) * 1e6;
+  return {
+    cell: cell.name,
+    run,
+    deliveredPerSecond: summary.messagesPerSecond,
+    p50Micros: summary.latencyMicros.p50,
+    p99Micros: summary.latencyMicros.p99,
+    cpuMicrosPerMessage: perMessage(sum(cpu)),
+    nodesCpuMicrosPerMessage: perMessage(sum(cpu.slice(0, cell.nodes))),
+    redisCpuMicrosPerMessage: perMessage(sum(cpu.slice(cell.nodes))),
+    peakRssMegabytes: sum(peakRssMegabytes),
     errors: summary.errors,
   };
 }
@@ -404,7 +571,7 @@ async function runConnections(
   let measured: Promise<void> = Promise.resolve();
   const { summary } = await loadTest(
     where,
-    server.port,
+    [server.port],
     ['--clients', String(connections), '--messages', '0', '--hold', String(HOLD_SECONDS)],
     (line) => {
       if (!line.startsWith('holding')) return;
@@ -609,6 +776,55 @@ function directTable(runs: DirectRun[]): string {
   );
 }
 
+/** What a single server's online direct cell and the cluster cell both measure. */
+type OnlineFigures = Pick<
+  ClusterRun,
+  'deliveredPerSecond' | 'cpuMicrosPerMessage' | 'p50Micros' | 'p99Micros' | 'peakRssMegabytes'
+>;
+
+/** The cluster cell beside the single server's online direct cell, of the same runs. */
+function clusterTable(directs: DirectRun[], clusters: ClusterRun[]): string {
+  const single = directs.filter((run) => run.cell === DIRECT_ONLINE.name);
+  const singleRate = spread(single.map((run) => run.deliveredPerSecond));
+  const singleCpu = spread(single.map((run) => run.cpuMicrosPerMessage));
+  const row = (name: string, runs: readonly OnlineFigures[], split: string) => {
+    const rate = spread(runs.map((run) => run.deliveredPerSecond));
+    const cpu = spread(runs.map((run) => run.cpuMicrosPerMessage));
+    const median = (pick: (run: OnlineFigures) => number) => spread(runs.map(pick)).median;
+    return [
+      name,
+      ranged(rate),
+      figure(rate.median / singleRate.median, 2),
+      ranged(cpu, 2),
+      split,
+      figure(cpu.median / singleCpu.median, 2),
+      `${figure(median((run) => run.p50Micros))} / ${figure(median((run) => run.p99Micros))}`,
+      figure(
+        median((run) => run.peakRssMegabytes),
+        1,
+      ),
+    ];
+  };
+  const nodes = spread(clusters.map((run) => run.nodesCpuMicrosPerMessage)).median;
+  const redis = spread(clusters.map((run) => run.redisCpuMicrosPerMessage)).median;
+  return table(
+    [
+      'cell',
+      'delivered msg/s',
+      'msg/s x one server',
+      'server CPU µs/msg',
+      'of it nodes + redis',
+      'CPU x one server',
+      'p50 / p99 to receipt',
+      'RSS (all)',
+    ],
+    [
+      row(`${DIRECT_ONLINE.name} (one server)`, single, `${figure(singleCpu.median, 2)} + 0`),
+      row(CLUSTER_CELL.name, clusters, `${figure(nodes, 2)} + ${figure(redis, 2)}`),
+    ],
+  );
+}
+
 function verdict(met: boolean): string {
   return met ? 'met' : 'NOT met';
 }
@@ -617,6 +833,8 @@ function targets(
   medians: Map<string, Record<string, Spread>>,
   connections: ConnectionRun[],
   directs: DirectRun[],
+  clusters: ClusterRun[],
+  clusterSkipped: string | undefined,
 ): string {
   const median = (key: string, stat: string) => medians.get(key)?.[stat]?.median ?? NaN;
   const lines: string[] = [];
@@ -641,14 +859,22 @@ function targets(
   lines.push(
     `- server 1000x32 / 100x32 throughput ${figure(scaling, 2)} (>= 0.8: ${verdict(scaling >= 0.8)})`,
   );
-  const [online] = DIRECT_CELLS;
   const direct = spread(
-    directs.filter((run) => run.cell === online?.name).map((run) => run.deliveredPerSecond),
+    directs.filter((run) => run.cell === DIRECT_ONLINE.name).map((run) => run.deliveredPerSecond),
   ).median;
   const versusEcho = direct / median('server 100x32', 'rate');
   lines.push(
-    `- ${online?.name ?? 'direct'}: delivered messages/s / the server's echo 100x32 messages/s ${figure(versusEcho, 2)} (>= 0.5: ${verdict(versusEcho >= 0.5)})`,
+    `- ${DIRECT_ONLINE.name}: delivered messages/s / the server's echo 100x32 messages/s ${figure(versusEcho, 2)} (>= 0.5: ${verdict(versusEcho >= 0.5)})`,
   );
+  if (clusterSkipped === undefined) {
+    const cluster = spread(clusters.map((run) => run.deliveredPerSecond)).median;
+    const versusSingle = cluster / direct;
+    lines.push(
+      `- ${CLUSTER_CELL.name}: delivered messages/s / the single server's ${DIRECT_ONLINE.name} ${figure(versusSingle, 2)} (>= 0.5: ${verdict(versusSingle >= 0.5)})`,
+    );
+  } else {
+    lines.push(`- ${CLUSTER_CELL.name}: not run (${clusterSkipped})`);
+  }
   const idle = spread(server.map((run) => run.numUsersMillisIdle ?? NaN)).median;
   const loaded = spread(server.map((run) => run.numUsersMillisLoaded ?? NaN)).median;
   lines.push(
@@ -674,8 +900,14 @@ async function main(): Promise<void> {
     );
   }
 
+  const clusterSkipped = hasRedis() ? undefined : 'redis-server is not installed';
+  if (clusterSkipped !== undefined) {
+    process.stderr.write(`${clusterSkipped}: the cluster cell is skipped\n`);
+  }
+
   const loadRuns: LoadRun[] = [];
   const directRuns: DirectRun[] = [];
+  const clusterRuns: ClusterRun[] = [];
   const connectionRuns: ConnectionRun[] = [];
   const startSeconds: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
@@ -686,10 +918,19 @@ async function main(): Promise<void> {
         loadRuns.push(await runCell(where, subject, cell, run));
       }
     }
-    for (const cell of DIRECT_CELLS) {
-      process.stderr.write(`run ${run}/${RUNS}: server ${cell.name}\n`);
-      directRuns.push(await runDirectCell(where, cell, run));
-    }
+    // The single server's online direct cell and the cluster's alternate, as the subjects do.
+    const single = async () => {
+      process.stderr.write(`run ${run}/${RUNS}: server ${DIRECT_ONLINE.name}\n`);
+      directRuns.push(await runDirectCell(where, DIRECT_ONLINE, run));
+    };
+    const cluster = async () => {
+      process.stderr.write(`run ${run}/${RUNS}: ${CLUSTER_CELL.name}\n`);
+      clusterRuns.push(await runClusterCell(where, CLUSTER_CELL, run));
+    };
+    const online = clusterSkipped === undefined ? [single, cluster] : [single];
+    for (const cell of run % 2 === 1 ? online : [...online].reverse()) await cell();
+    process.stderr.write(`run ${run}/${RUNS}: server ${DIRECT_OFFLINE.name}\n`);
+    directRuns.push(await runDirectCell(where, DIRECT_OFFLINE, run));
     for (const subject of order) {
       process.stderr.write(`run ${run}/${RUNS}: ${subject.name} ${connections} connections\n`);
       connectionRuns.push(await runConnections(where, subject, run, connections));
@@ -702,7 +943,7 @@ async function main(): Promise<void> {
   }
 
   const { text, medians } = loadTables(loadRuns);
-  const errors = [...loadRuns, ...directRuns, ...connectionRuns].reduce(
+  const errors = [...loadRuns, ...directRuns, ...clusterRuns, ...connectionRuns].reduce(
     (total, run) => total + run.errors,
     0,
   );
@@ -716,13 +957,21 @@ async function main(): Promise<void> {
     '',
     directTable(directRuns),
     '',
+    clusterSkipped === undefined
+      ? [
+          `Direct messages through a cluster of ${CLUSTER_CELL.nodes} nodes and one redis-server (every pair spanning two nodes; server CPU is both nodes' and redis-server's), beside the single server's ${DIRECT_ONLINE.name} of the same runs; ${figure(CLUSTER_CELL.messages)} messages a sender`,
+          '',
+          clusterTable(directRuns, clusterRuns),
+        ].join('\n')
+      : `No cluster cell: ${clusterSkipped}.`,
+    '',
     `${connections} connections held (median of ${RUNS} runs, range in brackets)`,
     '',
     connectionTable(connectionRuns),
     '',
     'Targets',
     '',
-    targets(medians, connectionRuns, directRuns),
+    targets(medians, connectionRuns, directRuns, clusterRuns, clusterSkipped),
     '',
     `The server starts listening in ${figure(spread(startSeconds).median, 3)} s (median of ${startSeconds.length} starts). Errors in all runs: ${errors}. The bench took ${figure(elapsed)} s.`,
   ].join('\n');
@@ -733,7 +982,7 @@ async function main(): Promise<void> {
   const file = join(directory, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ machine, placement: where, loadRuns, directRuns, connectionRuns, startSeconds, report }, null, 2)}\n`,
+    `${JSON.stringify({ machine, placement: where, loadRuns, directRuns, clusterRuns, connectionRuns, startSeconds, report }, null, 2)}\n`,
   );
   process.stderr.write(`raw results: ${file}\n`);
   if (errors > 0) process.exitCode = 1;
