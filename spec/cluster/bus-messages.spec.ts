@@ -36,18 +36,22 @@ function refusal(decode: (payload: string) => unknown, payload: string): Error {
 
 describe('bus messages', () => {
   describe('decodeDeliveries', () => {
-    it('makes one message of each run of one recipient’s deliveries, in order', () => {
+    it('makes one message of each recipient’s consecutive runs of deliveries, in order', () => {
       const payload = JSON.stringify([
-        ['2', '1', '1', 'a'],
-        ['2', '2', '3', 'b'],
-        ['4', '7', '1', 'c'],
-        ['2', '3', '1', 'd'],
-        ['2', '4', '5', 'e'],
+        ['2', '1', '1', ['a']],
+        ['2', '2', '3', ['b']],
+        ['4', '7', '1', ['c']],
+        ['2', '3', '1', ['d']],
+        ['2', '4', '5', ['e', 'f']],
       ]);
       expect(decodeDeliveries(payload).map(plain)).to.deep.equal([
         { to: 2n, deliverTo: '2', deliveries: [delivery(1n, 1n, 'a'), delivery(2n, 3n, 'b')] },
         { to: 4n, deliverTo: '4', deliveries: [delivery(7n, 1n, 'c')] },
-        { to: 2n, deliverTo: '2', deliveries: [delivery(3n, 1n, 'd'), delivery(4n, 5n, 'e')] },
+        {
+          to: 2n,
+          deliverTo: '2',
+          deliveries: [delivery(3n, 1n, 'd'), delivery(4n, 5n, 'e'), delivery(5n, 5n, 'f')],
+        },
       ]);
     });
 
@@ -58,9 +62,9 @@ describe('bus messages', () => {
     it('keeps int64 ids and uint64 delivery numbers exactly, and texts as they were', () => {
       const text = '😀 𝄞 "quoted" \\ / \u0000 \u2028 中文';
       const payload = JSON.stringify([
-        [MAX_INT64.toString(), MAX_UINT64.toString(), MIN_INT64.toString(), text],
-        [MAX_INT64.toString(), '9007199254740993', (2n ** 53n + 1n).toString(), ''],
-        [MIN_INT64.toString(), '1', MAX_INT64.toString(), '12345'],
+        [MAX_INT64.toString(), MAX_UINT64.toString(), MIN_INT64.toString(), [text]],
+        [MAX_INT64.toString(), '9007199254740993', (2n ** 53n + 1n).toString(), ['']],
+        [MIN_INT64.toString(), '1', MAX_INT64.toString(), ['12345']],
       ]);
       const messages = decodeDeliveries(payload);
       expect(messages.map(plain)).to.deep.equal([
@@ -91,7 +95,7 @@ describe('bus messages', () => {
 
     it('decodes what the store’s Lua script publishes: cjson escapes its slashes', () => {
       // cjson writes "/" as "\/", and may write any character as \uXXXX.
-      const payload = '[["3","1","2","a\\/b \\u00e9 \\ud83d\\ude00"]]';
+      const payload = '[["3","1","2",["a\\/b \\u00e9 \\ud83d\\ude00"]]]';
       expect(decodeDeliveries(payload).map(plain)).to.deep.equal([
         { to: 3n, deliverTo: '3', deliveries: [delivery(1n, 2n, 'a/b é 😀')] },
       ]);
@@ -123,6 +127,9 @@ describe('bus messages', () => {
         '[["0x10","1","1","a"]]',
         '[["123456789012345678901","1","1","a"]]',
         '[["2","1","1","a"],"not an entry"]',
+        '[["2","1","1",[]]]',
+        '[["2","1","1",[5]]]',
+        '[["2","1","1",["a",null]]]',
       ];
       for (const payload of malformed) refusal(decodeDeliveries, payload);
     });
@@ -130,14 +137,14 @@ describe('bus messages', () => {
     it('throws an error for ids beyond int64 and delivery numbers that no delivery has', () => {
       const malformed = [
         // A recipient or a sender out of int64 would wrap, or be no user.
-        [(MAX_INT64 + 1n).toString(), '1', '1', 'a'],
-        [(MIN_INT64 - 1n).toString(), '1', '1', 'a'],
-        ['2', '1', (MAX_INT64 + 1n).toString(), 'a'],
-        ['2', '1', '99999999999999999999', 'a'],
+        [(MAX_INT64 + 1n).toString(), '1', '1', ['a']],
+        [(MIN_INT64 - 1n).toString(), '1', '1', ['a']],
+        ['2', '1', (MAX_INT64 + 1n).toString(), ['a']],
+        ['2', '1', '99999999999999999999', ['a']],
         // Deliveries are numbered from 1, up to 2^64 - 1.
-        ['2', '0', '1', 'a'],
-        ['2', '-1', '1', 'a'],
-        ['2', (MAX_UINT64 + 1n).toString(), '1', 'a'],
+        ['2', '0', '1', ['a']],
+        ['2', '-1', '1', ['a']],
+        ['2', (MAX_UINT64 + 1n).toString(), '1', ['a']],
       ];
       const accepted = malformed
         .map((entry) => JSON.stringify([entry]))

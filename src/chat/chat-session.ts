@@ -14,6 +14,7 @@ import {
   stopped,
   UserId,
 } from '../server/service';
+import { describeError } from '../server/failure-text';
 import { ChatStore, Outgoing, StoredDelivery, StoredUser } from '../store/chat-store';
 import {
   announcement,
@@ -107,10 +108,6 @@ export function hashSecret(secret: Uint8Array): Buffer {
 
 function secretMatches(secret: Uint8Array | null | undefined, hash: Buffer): boolean {
   return secret != null && secret.length > 0 && timingSafeEqual(hashSecret(secret), hash);
-}
-
-function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 const NOTHING: ChatAnswer = { replies: [] };
@@ -479,7 +476,7 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
     const next = new Observable<ChatAnswer>((subscriber) =>
       work.subscribe({
         next: (result) => subscriber.next(then.done(result)),
-        error: (error: unknown) => subscriber.next(then.failed(describe(error))),
+        error: (error: unknown) => subscriber.next(then.failed(describeError(error))),
       }),
     );
     return { replies: [], then: next };

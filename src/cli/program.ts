@@ -1,9 +1,5 @@
+import { describeError } from '../server/failure-text';
 import { UsageError } from './flags';
-
-/** The text of a failure, in one line. */
-export function describeError(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}
 
 /**
  * Runs a program's main: a UsageError prints one line with the usage and exits 2; any other

@@ -7,7 +7,8 @@ import { formatAddress, listen } from '../transport/tcp';
 import { connectionFlags, Flag, flag, FlagValues, parseFlags } from './flags';
 import { OperatorConsole, openOperatorConsole } from './operator-console';
 import { describeNetworkError } from '../transport/network-errors';
-import { describeError, exitWith, runProgram } from './program';
+import { describeError } from '../server/failure-text';
+import { exitWith, runProgram } from './program';
 
 type SizeFlag = 'max-frame-bytes' | 'max-line-bytes';
 

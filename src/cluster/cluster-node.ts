@@ -9,6 +9,7 @@ import {
   timer,
 } from 'rxjs';
 import { DirectMessageCounters } from '../chat/direct-message-counters';
+import { describeError } from '../server/failure-text';
 import { ServerState } from '../server/server-state';
 import { RedisStore } from '../store/redis-store';
 import { ClusterHub } from './cluster-hub';
@@ -93,7 +94,7 @@ export class ClusterNode {
               .beat(this.status(latest), () => Array.from(this.hub.users()))
               .pipe(
                 catchError((error: unknown) => {
-                  const why = error instanceof Error ? error.message : String(error);
+                  const why = describeError(error);
                   if (why !== lastTrouble) this.options.log(`heartbeat failed: ${why}`);
                   lastTrouble = why;
                   return EMPTY;

@@ -43,7 +43,7 @@ export class IdBlocks {
     const id = block.next;
     if (id === block.last) this.blocks.shift();
     else block.next = id + 1n;
-    if (this.remaining() <= BigInt(this.size / 2)) this.reserveMore();
+    if (this.remaining() <= BigInt(Math.floor(this.size / 2))) this.reserveMore();
     return id;
   }
 

@@ -1,4 +1,5 @@
 import { defer, map, mergeMap, Observable, of, throwError } from 'rxjs';
+import { describeError } from '../server/failure-text';
 import { UserId } from '../server/service';
 import {
   BusMessage,
@@ -55,16 +56,21 @@ export class RedisBus implements ClusterBus {
             channel === deliveries ? decodeDeliveries(payload) : [decodeSignal(payload)];
           for (const message of messages) subscriber.next(message);
         } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          this.log(`ignored a message on ${channel}: ${why}`);
+          this.log(`ignored a message on ${channel}: ${describeError(error)}`);
         }
       };
+      // Again each time Redis is back: a subscription that failed is not renewed by the client.
+      const listen = () => {
+        redis.subscribe(deliveries, REDIS_KEYS.signals).catch((error: unknown) => {
+          this.log(`cannot listen to the other nodes yet: ${describeError(error)}`);
+        });
+      };
       redis.on('message', onMessage);
-      redis
-        .subscribe(deliveries, REDIS_KEYS.signals)
-        .catch((error: unknown) => subscriber.error(error));
+      redis.on('ready', listen);
+      listen();
       return () => {
         redis.off('message', onMessage);
+        redis.off('ready', listen);
         redis.unsubscribe(deliveries, REDIS_KEYS.signals).catch(() => undefined);
       };
     });

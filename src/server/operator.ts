@@ -4,6 +4,7 @@ import { UserSummary } from '../store/chat-store';
 import { LiveNode } from '../cluster/cluster-bus';
 import { COMMAND_HELP, OperatorCommand, parseCommand } from './operator-commands';
 import { ServerControl } from './server-events';
+import { describeError } from './failure-text';
 import { ServerState, UserRecord } from './server-state';
 import { UserId } from './service';
 
@@ -51,10 +52,6 @@ function describeUser(user: UserRecord, node: string | undefined): string {
   const since = new Date(user.connectedAt).toISOString();
   const where = node === undefined ? '' : ` on node ${node}`;
   return `user ${user.id}${where} from ${user.remoteAddress}, connected since ${since}, ${user.traffic.framesIn} messages in, ${user.traffic.framesOut} out`;
-}
-
-function describeError(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 function secondsAgo(then: number, now: number): string {
