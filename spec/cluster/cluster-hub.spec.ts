@@ -24,12 +24,17 @@ class FakeBus implements ClusterBus {
   readonly presence: string[] = [];
   readonly published: NodeSignal[] = [];
 
-  join(id: UserId): void {
+  /** Resolves the presence changes Redis has carried out, in order. */
+  readonly carriedOut: (() => void)[] = [];
+
+  join(id: UserId): Promise<void> {
     this.presence.push(`join ${id}`);
+    return new Promise((resolve) => this.carriedOut.push(resolve));
   }
 
-  leave(id: UserId): void {
+  leave(id: UserId): Promise<void> {
     this.presence.push(`leave ${id}`);
+    return new Promise((resolve) => this.carriedOut.push(resolve));
   }
 
   publish(signal: NodeSignal): void {
@@ -71,6 +76,10 @@ class RecordingSwitchboard implements Switchboard<ChatServerSignal> {
 
   broadcastHere(signal: ChatServerSignal): void {
     this.calls.push(['broadcastHere', signal]);
+  }
+
+  settled(): Observable<void> {
+    return EMPTY;
   }
 }
 
@@ -205,6 +214,25 @@ describe('ClusterHub', () => {
       expect(bus.presence).to.deep.equal([`join ${MAX_INT64}`, 'join 2', `leave ${MAX_INT64}`]);
       expect([...hub.users()]).to.deep.equal([2n]);
       two.unsubscribe();
+    });
+  });
+
+  describe('settled', () => {
+    it('completes once Redis has carried out the last presence change sent', async () => {
+      const done: string[] = [];
+      const settledNow = () => hub.settled().subscribe({ complete: () => done.push('settled') });
+      settledNow();
+      await Promise.resolve();
+      expect(done).to.deep.equal(['settled']);
+      const listening = listen(1n);
+      listening.unsubscribe();
+      settledNow();
+      (bus.carriedOut[0] as () => void)();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(done).to.deep.equal(['settled']);
+      (bus.carriedOut[1] as () => void)();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(done).to.deep.equal(['settled', 'settled']);
     });
   });
 

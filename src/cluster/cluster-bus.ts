@@ -37,10 +37,10 @@ export interface ClusterBus {
   readonly messages: Observable<BusMessage>;
   /** Each time the bus is back after Redis was away: messages may have been missed. */
   readonly reconnected: Observable<void>;
-  /** This node speaks for user `id` now. */
-  join(id: UserId): void;
-  /** This node speaks for user `id` no more. */
-  leave(id: UserId): void;
+  /** This node speaks for user `id` now: resolves once Redis has it, or could not be told. */
+  join(id: UserId): Promise<void>;
+  /** This node speaks for user `id` no more: resolves once Redis has it, or could not be told. */
+  leave(id: UserId): Promise<void>;
   publish(signal: NodeSignal): void;
   /**
    * Says this node is alive, for a few seconds, with `users`, the users it speaks for now; when

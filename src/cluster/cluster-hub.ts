@@ -1,4 +1,4 @@
-import { Observable, Subscription } from 'rxjs';
+import { from, Observable, Subscription } from 'rxjs';
 import { ChatSignal } from '../chat/chat-session';
 import { Signal, UserId } from '../server/service';
 import { SignalHub } from '../server/signal-hub';
@@ -35,6 +35,8 @@ export function hearFromBus(
  */
 export class ClusterHub implements Switchboard<ChatServerSignal> {
   private readonly here = new SignalHub<ChatServerSignal>();
+  /** The latest presence change sent: Redis carries them out in order. */
+  private lastPresence: Promise<void> = Promise.resolve();
 
   constructor(private readonly bus: ClusterBus) {}
 
@@ -54,14 +56,18 @@ export class ClusterHub implements Switchboard<ChatServerSignal> {
 
   signalsFor(id: UserId): Observable<ChatServerSignal> {
     return new Observable<ChatServerSignal>((subscriber) => {
-      this.bus.join(id);
+      this.lastPresence = this.bus.join(id);
       const listening = this.here.signalsFor(id).subscribe(subscriber);
       return () => {
         listening.unsubscribe();
         // Not when another connection here took the user over.
-        if (!this.here.isOnline(id)) this.bus.leave(id);
+        if (!this.here.isOnline(id)) this.lastPresence = this.bus.leave(id);
       };
     });
+  }
+
+  settled(): Observable<void> {
+    return from(this.lastPresence);
   }
 
   isOnline(id: UserId): boolean {

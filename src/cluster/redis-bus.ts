@@ -76,30 +76,25 @@ export class RedisBus implements ClusterBus {
     });
   }
 
-  join(id: UserId): void {
-    this.fireAndForget(JOIN.run(this.link.commands, [this.node, id.toString()]));
+  join(id: UserId): Promise<void> {
+    return this.fireAndForget(JOIN.run(this.link.commands, [this.node, id.toString()]));
   }
 
-  leave(id: UserId): void {
-    this.fireAndForget(LEAVE.run(this.link.commands, [this.node, id.toString()]));
+  leave(id: UserId): Promise<void> {
+    return this.fireAndForget(LEAVE.run(this.link.commands, [this.node, id.toString()]));
   }
 
   publish(signal: NodeSignal): void {
-    this.fireAndForget(
+    void this.fireAndForget(
       this.link.commands.publish(REDIS_KEYS.signals, encodeSignal(this.node, signal)),
     );
   }
 
   beat(status: NodeStatus, users: () => readonly UserId[]): Observable<void> {
-    return defer(() => {
-      const here = users();
-      const args = [this.node, status.instance, JSON.stringify(status), String(NODE_TTL_MS)];
-      return BEAT.run(this.link.commands, [...args, String(here.length)]).then((reply) => ({
-        reply,
-        here,
-      }));
-    }).pipe(
-      mergeMap(({ reply, here }) => (reply === 'OK' ? of(undefined) : this.claim(status, here))),
+    const args = [this.node, status.instance, JSON.stringify(status), String(NODE_TTL_MS)];
+    return defer(() => BEAT.run(this.link.commands, [...args, String(users().length)])).pipe(
+      // The users as they are when the claim is sent: what was sent before it ran before it.
+      mergeMap((reply) => (reply === 'OK' ? of(undefined) : this.claim(status, users()))),
     );
   }
 
@@ -127,7 +122,10 @@ export class RedisBus implements ClusterBus {
   }
 
   /** A presence change or a signal whose failure has no one to tell: Redis is away. */
-  private fireAndForget(work: Promise<unknown>): void {
-    work.catch(() => undefined);
+  private fireAndForget(work: Promise<unknown>): Promise<void> {
+    return work.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 }

@@ -81,22 +81,30 @@ export class RedisLink {
   }
 
   private reportChanges(): void {
+    const say = (text: string) => this.log(`redis at ${this.url}: ${text}`);
     let up = false;
+    let wasUp = false;
     let lastError = '';
-    this.commands.on('ready', () => {
-      if (!up && lastError !== '') this.log(`redis at ${this.url}: connected again`);
-      up = true;
-      lastError = '';
-    });
+    let firstTrouble = '';
     this.commands.on('error', (error: unknown) => {
-      const why = describeNetworkError(error);
-      if (up) this.log(`redis at ${this.url}: connection lost: ${why}`);
-      else if (why !== lastError) this.log(`redis at ${this.url}: cannot connect: ${why}`);
+      lastError = describeNetworkError(error);
+      // Before Redis was first reached: once a cause, not at each attempt.
+      if (!wasUp && lastError !== firstTrouble) say(`cannot connect: ${lastError}`);
+      if (!wasUp) firstTrouble = lastError;
+    });
+    this.commands.on('close', () => {
+      if (up) say(`connection lost: ${lastError || 'closed by the server'}`);
       up = false;
-      lastError = why;
     });
     this.commands.on('reconnecting', (delay: number) => {
-      this.log(`redis at ${this.url}: trying again in ${delay} ms`);
+      if (wasUp) say(`trying again in ${delay} ms${lastError === '' ? '' : ` (${lastError})`}`);
+      lastError = '';
+    });
+    this.commands.on('ready', () => {
+      if (wasUp) say('connected again');
+      up = true;
+      wasUp = true;
+      lastError = '';
     });
   }
 }

@@ -219,8 +219,17 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
     this.events.add(
       this.transport.closed.subscribe(() => {
         const { user: id, connection } = this;
-        this.events.next({ type: 'disconnected', id, connection, reason });
-        this.events.complete();
+        // The user is no longer this server's, and the rest of the chat knows, before anyone
+        // hears it left.
+        this.signals?.unsubscribe();
+        this.events.add(
+          this.plan.hub.settled().subscribe({
+            complete: () => {
+              this.events.next({ type: 'disconnected', id, connection, reason });
+              this.events.complete();
+            },
+          }),
+        );
       }),
     );
   }

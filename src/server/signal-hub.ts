@@ -1,4 +1,4 @@
-import { Observable, Subscriber } from 'rxjs';
+import { EMPTY, Observable, Subscriber } from 'rxjs';
 import { UserId } from './service';
 import { Switchboard } from './switchboard';
 
@@ -34,6 +34,10 @@ export class SignalHub<Signal> implements Switchboard<Signal> {
 
   broadcastHere(signal: Signal): void {
     for (const listener of this.listeners.values()) listener.next(signal);
+  }
+
+  settled(): Observable<void> {
+    return EMPTY;
   }
 
   /** The users connected now. */

@@ -14,4 +14,9 @@ export interface Switchboard<Signal> extends ServerView {
   broadcast(signal: Signal): void;
   /** To every user connected to this server. */
   broadcastHere(signal: Signal): void;
+  /**
+   * Completes once the rest of the chat knows of every user who came or went so far: at once
+   * for one server; for a node of a cluster, once Redis has it.
+   */
+  settled(): Observable<void>;
 }
