@@ -15,7 +15,7 @@ import { RedisStore } from '../store/redis-store';
 import { ClusterHub } from './cluster-hub';
 import { NodeStatus } from './cluster-bus';
 import { IdBlocks } from './id-blocks';
-import { RedisBus } from './redis-bus';
+import { NodeNameHeld, RedisBus } from './redis-bus';
 import { RedisLink } from './redis-connection';
 
 /** How often a node says it is alive: a third of how long it counts as alive. */
@@ -67,13 +67,33 @@ export class ClusterNode {
         new IdBlocks((count) => store.reserveIds(count)),
         options,
       );
-      await firstValueFrom(bus.claim(node.status(undefined), []), { defaultValue: undefined });
+      await node.claimName();
       await node.ids.start();
       node.running.add(node.hub.connect());
       return node;
     } catch (error) {
       await link.close();
       throw error;
+    }
+  }
+
+  /**
+   * Takes the node's name. One held by a process that beat less than a few seconds ago may be
+   * a node that was just killed (and restarted under the same name): its name is waited for,
+   * once, until its heartbeat expires.
+   */
+  private async claimName(): Promise<void> {
+    const claim = () =>
+      firstValueFrom(this.bus.claim(this.status(undefined), []), { defaultValue: undefined });
+    try {
+      await claim();
+    } catch (error) {
+      if (!(error instanceof NodeNameHeld)) throw error;
+      this.options.log(
+        `the node name "${this.name}" is held by another process for ${error.heldForMs} ms more; waiting for it to expire`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, error.heldForMs + 100));
+      await claim();
     }
   }
 

@@ -17,6 +17,18 @@ import { replyStrings } from './redis-script';
 /** How long a node counts as alive after its last heartbeat. */
 export const NODE_TTL_MS = 3000;
 
+/** Another process has this node's name, and beat `heldForMs` ago at most. */
+export class NodeNameHeld extends Error {
+  constructor(
+    node: string,
+    readonly heldForMs: number,
+  ) {
+    super(
+      `the node name "${node}" is in use by another running node; give this one another --node`,
+    );
+  }
+}
+
 function nodesOf(flat: string[]): LiveNode[] {
   const nodes: LiveNode[] = [];
   let i = 0;
@@ -105,12 +117,7 @@ export class RedisBus implements ClusterBus {
       mergeMap((reply) => {
         const [outcome, heldFor] = replyStrings(reply);
         if (outcome === 'OK') return of(undefined);
-        return throwError(
-          () =>
-            new Error(
-              `the node name "${this.node}" is in use by another running node (its heartbeat lasts ${heldFor} ms more); give this one another --node`,
-            ),
-        );
+        return throwError(() => new NodeNameHeld(this.node, Number(heldFor)));
       }),
     );
   }
