@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import Long from 'long';
-import { throwError } from 'rxjs';
+import { map, throwError } from 'rxjs';
 import { ChatSignal, chatSession, hashSecret } from '../../src/chat/chat-session';
 import { MAX_IN_FLIGHT } from '../../src/chat/delivery-window';
 import { DirectMessageCounters } from '../../src/chat/direct-message-counters';
@@ -40,10 +40,10 @@ function settle(answer: ChatAnswer): Settled {
 const SECRET = Buffer.alloc(16, 7);
 
 /** Sessions on one store, with who is online played by the test. */
-function chatWorld(store: ChatStore = immediateStore(), maxPending = 10_000) {
+function chatWorld(store: ChatStore = immediateStore(), maxPending = 10_000, sharedStore = false) {
   const online = new Set<UserId>();
   const counters = new DirectMessageCounters();
-  const deps = { store, maxPending, counters, newSecret: () => SECRET };
+  const deps = { store, maxPending, counters, newSecret: () => SECRET, sharedStore };
   const view = { isOnline: (id: UserId) => online.has(id) };
   return {
     store,
@@ -295,6 +295,47 @@ describe('chatSession', () => {
         replies: [{ from: '0', to: '2', msg: '', notice: 'CLOSING TAKEN_OVER' }],
         close: 'the same user connected again',
       });
+    });
+
+    it('in a cluster, asks the store again once it speaks for a resumed user, and sends what was stored meanwhile', () => {
+      for (const sharedStore of [false, true]) {
+        const store = immediateStore();
+        const world = chatWorld(store, 10_000, sharedStore);
+        world.join(2n);
+        const alice = world.join(1n);
+        world.online.delete(2n);
+        settle(alice.answer([chat(0, 2, 'meanwhile')]));
+        // The first look sees the user as it was before that message, stored on another node.
+        const findUser = store.findUser.bind(store);
+        let looks = 0;
+        store.findUser = (id) =>
+          findUser(id).pipe(
+            map((user) =>
+              looks++ === 0 && user ? { ...user, lastDelivery: user.acknowledged } : user,
+            ),
+          );
+        const again = world.join(7n, 'knows only Assignment 2');
+        const replies = settle(again.answer([hello(2n, SECRET)])).replies;
+        const welcome = { from: '0', to: '2', msg: '', notice: 'WELCOME RESUMED' };
+        expect(replies, `sharedStore ${sharedStore}`).to.deep.equal(
+          sharedStore
+            ? [welcome, { from: '1', to: '2', msg: 'meanwhile', delivery: '1' }]
+            : [welcome],
+        );
+      }
+    });
+
+    it('looks at the store when told deliveries may have been missed, and sends what it had not heard of', () => {
+      const world = chatWorld(immediateStore(), 10_000, true);
+      const bob = world.join(2n);
+      const alice = world.join(1n);
+      // Stored, but its signal to bob was lost (the bus between the servers was away).
+      settle(alice.answer([chat(0, 2, 'lost on the way')]));
+      // Meant to be sent live, it may have been: it comes as a redelivery.
+      expect(settle(bob.hear({ recheck: true })).replies).to.deep.equal([
+        { from: '1', to: '2', msg: 'lost on the way', delivery: '1', redelivered: true },
+      ]);
+      expect(settle(bob.hear({ recheck: true })).replies).to.deep.equal([]);
     });
 
     it('closes the connection on a wrong secret or an id never given out, telling why', () => {

@@ -49,6 +49,10 @@ class FakeBus implements ClusterBus {
     return EMPTY;
   }
 
+  depart(): Promise<void> {
+    return Promise.resolve();
+  }
+
   nodes(): Observable<readonly LiveNode[]> {
     return of([]);
   }

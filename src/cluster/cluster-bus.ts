@@ -50,6 +50,8 @@ export interface ClusterBus {
   beat(status: NodeStatus, users: () => readonly UserId[]): Observable<void>;
   /** Takes this node's name, with the users it speaks for now; fails if a live node has it. */
   claim(status: NodeStatus, users: Iterable<UserId>): Observable<void>;
+  /** This node stops: the others stop counting it now. Resolves once Redis has it, or could not be told. */
+  depart(instance: string): Promise<void>;
   /** The live nodes, by name, with their users. */
   nodes(): Observable<readonly LiveNode[]>;
 }

@@ -129,6 +129,7 @@ export class ClusterNode {
   async close(): Promise<void> {
     this.running.unsubscribe();
     this.ids.stop();
+    await this.bus.depart(this.instance);
     await this.link.close();
   }
 

@@ -73,6 +73,15 @@ end
 return 'OK'
 `);
 
+/** ARGV: node, instance. A node that stops says so: it is gone at once, not when its key expires. */
+export const DEPART = new RedisScript(`${FORGET}
+if heldByAnother(ARGV[1], ARGV[2]) then return 'OK' end
+forget(ARGV[1])
+redis.call('DEL', K.node .. ARGV[1])
+redis.call('SREM', K.nodes, ARGV[1])
+return 'OK'
+`);
+
 /** For each live node: its name, its status (JSON), how many users, then their ids. */
 export const NODES = new RedisScript(`
 local out = {}

@@ -9,7 +9,7 @@ import {
   NodeSignal,
 } from './bus-messages';
 import { ClusterBus, LiveNode, NodeStatus } from './cluster-bus';
-import { BEAT, CLAIM, JOIN, LEAVE, NODES } from './presence-scripts';
+import { BEAT, CLAIM, DEPART, JOIN, LEAVE, NODES } from './presence-scripts';
 import { RedisLink } from './redis-connection';
 import { REDIS_KEYS } from './redis-keys';
 import { replyStrings } from './redis-script';
@@ -120,6 +120,10 @@ export class RedisBus implements ClusterBus {
         return throwError(() => new NodeNameHeld(this.node, Number(heldFor)));
       }),
     );
+  }
+
+  depart(instance: string): Promise<void> {
+    return this.fireAndForget(DEPART.run(this.link.commands, [this.node, instance]));
   }
 
   nodes(): Observable<readonly LiveNode[]> {
