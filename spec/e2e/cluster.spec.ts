@@ -640,4 +640,21 @@ describe('a cluster of chat servers over one Redis', function () {
     );
     expect(users.slice(3)).to.deep.equal([`user ${olga.id} offline, 1 message waiting`]);
   });
+
+  it('stops counting a node that quits at once, and its users with it', async () => {
+    await joinWithHello(a);
+    await joinWithHello(b);
+    await joinWithHello(b);
+    expect(await c.answer('num_users', /connected/)).to.equal(
+      '0 users connected here, 3 in the cluster',
+    );
+    b.child.stdin?.write('quit\n');
+    expect(await b.exited).to.deep.equal({ code: 0, signal: null });
+    // Not within the three seconds a heartbeat lasts: as soon as it has exited.
+    expect(await c.answer('num_users', /connected/)).to.equal(
+      '0 users connected here, 1 in the cluster',
+    );
+    const nodes = await answerLines(c, 'nodes', /^node c /);
+    expect(nodes.map((line) => line.split(' ')[1])).to.deep.equal(['a', 'c']);
+  });
 });
