@@ -5,15 +5,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, Observable } from 'rxjs';
-import {
-  Outgoing,
-  StoredDelivery,
-  StoreOutcome,
-  StoreWrite,
-  UserSummary,
-} from '../../src/store/chat-store';
+import { Outgoing, StoreWrite } from '../../src/store/chat-store';
 import { FsyncPolicy, SqliteStore, StoreOpenError } from '../../src/store/sqlite-store';
 import { RunningProgram } from '../support/programs';
+import { expectStoreAsModel, storePlan } from '../support/store-model';
 
 const root = join(__dirname, '..', '..');
 const MAX_INT64 = 2n ** 63n - 1n;
@@ -426,139 +421,13 @@ describe('SqliteStore', () => {
   });
 
   describe('against a model', () => {
-    type Command =
-      | { readonly write: StoreWrite; readonly maxPending: number }
-      | { readonly waiting: { user: bigint; after: bigint; limit: number } }
-      | { readonly release: bigint };
-
-    const user = fc.bigInt({ min: 1n, max: 4n }); // users 1 to 3 exist, 4 never does
-    const number = fc.bigInt({ min: 0n, max: 8n });
-    const command: fc.Arbitrary<Command> = fc.oneof(
-      {
-        arbitrary: fc.record({
-          write: fc.record(
-            {
-              messages: fc.array(
-                fc.record({
-                  from: user,
-                  recipient: user,
-                  msg: fc.string({ maxLength: 3 }),
-                  sentNow: fc.boolean(),
-                }),
-                { maxLength: 4 },
-              ),
-              acknowledge: fc.record({ user, upTo: number }),
-            },
-            { requiredKeys: ['messages'] },
-          ),
-          maxPending: fc.integer({ min: 0, max: 4 }),
-        }),
-        weight: 4,
-      },
-      {
-        arbitrary: fc.record({
-          waiting: fc.record({ user, after: number, limit: fc.integer({ min: 0, max: 5 }) }),
-        }),
-        weight: 2,
-      },
-      { arbitrary: fc.record({ release: user }), weight: 1 },
-    );
-
-    interface ModelUser {
-      last: bigint;
-      acknowledged: bigint;
-      sentUpTo: bigint;
-      readonly kept: Map<bigint, { from: bigint; msg: string }>;
-    }
-
-    /** What the store should answer, from a few plain maps. */
-    class Model {
-      readonly users = new Map<bigint, ModelUser>(
-        [1n, 2n, 3n].map((id) => [
-          id,
-          { last: 0n, acknowledged: 0n, sentUpTo: 0n, kept: new Map() },
-        ]),
-      );
-
-      apply(command: Command): unknown {
-        if ('write' in command) return this.write(command.write, command.maxPending);
-        if ('waiting' in command) return this.waiting(command.waiting);
-        const found = this.users.get(command.release);
-        if (found && found.last === found.acknowledged) this.users.delete(command.release);
-        return undefined;
-      }
-
-      summary(): UserSummary[] {
-        return [...this.users]
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([id, { last, acknowledged }]) => ({ id, waiting: last - acknowledged }));
-      }
-
-      private write({ messages, acknowledge }: StoreWrite, maxPending: number): StoreOutcome[] {
-        const outcomes = messages.map(({ from, recipient, msg, sentNow }): StoreOutcome => {
-          const found = this.users.get(recipient);
-          if (!found) return { refused: 'unknown-recipient' };
-          if (found.last - found.acknowledged >= BigInt(maxPending)) {
-            return { refused: 'mailbox-full' };
-          }
-          const delivery = ++found.last;
-          found.kept.set(delivery, { from, msg });
-          if (sentNow) found.sentUpTo = delivery;
-          return { delivery };
-        });
-        const acknowledging = acknowledge && this.users.get(acknowledge.user);
-        if (acknowledge && acknowledging) {
-          const until =
-            acknowledge.upTo < acknowledging.last ? acknowledge.upTo : acknowledging.last;
-          for (let n = acknowledging.acknowledged + 1n; n <= until; n++)
-            acknowledging.kept.delete(n);
-          if (until > acknowledging.acknowledged) acknowledging.acknowledged = until;
-        }
-        return outcomes;
-      }
-
-      private waiting({ user: id, after, limit }: { user: bigint; after: bigint; limit: number }) {
-        const found = this.users.get(id);
-        if (!found) return [];
-        const page: StoredDelivery[] = [...found.kept]
-          .filter(([delivery]) => delivery > after)
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .slice(0, limit)
-          .map(([delivery, { from, msg }]) => ({
-            delivery,
-            from,
-            msg,
-            redelivered: delivery <= found.sentUpTo,
-          }));
-        const last = page.at(-1)?.delivery ?? 0n;
-        if (last > found.sentUpTo) found.sentUpTo = last;
-        return page;
-      }
-    }
-
-    function call(store: SqliteStore, command: Command): Observable<unknown> {
-      if ('write' in command) return store.write(command.write, command.maxPending);
-      if ('waiting' in command) {
-        const { user: id, after, limit } = command.waiting;
-        return store.waiting(id, after, limit);
-      }
-      return store.releaseUser(command.release);
-    }
-
     it('answers every sequence of writes, reads and releases as the model does, a turn at a time or many', async () => {
-      // Turns of one to three calls: the calls of one turn are one transaction.
-      const turns = fc.array(fc.array(command, { minLength: 1, maxLength: 3 }), { maxLength: 12 });
+      // The calls of one turn are one transaction.
       await fc.assert(
-        fc.asyncProperty(turns, async (plan) => {
+        fc.asyncProperty(storePlan, async (plan) => {
           const store = new SqliteStore({ file: ':memory:', fsync: 'normal' });
           try {
-            await Promise.all([1n, 2n, 3n].map((id) => result(store.addUser(id, hash(1)))));
-            const model = new Model();
-            for (const calls of plan) {
-              const answers = await Promise.all(calls.map((each) => result(call(store, each))));
-              expect(answers).to.deep.equal(calls.map((each) => model.apply(each)));
-            }
-            expect(await result(store.users())).to.deep.equal(model.summary());
+            await expectStoreAsModel(store, plan, { storedOutcome: (delivery) => ({ delivery }) });
           } finally {
             store.close();
           }
