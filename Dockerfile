@@ -29,5 +29,8 @@ VOLUME /data
 USER node
 EXPOSE 8080
 # exec form: node is PID 1 and receives SIGTERM/SIGINT directly; extra flags go in CMD / `docker run IMAGE ...`
-ENTRYPOINT ["node", "dist/cli/server.js", "--host", "0.0.0.0", "--port", "8080", "--db", "/data/chat.db"]
+# On the open internet: limits on (see README.md, "Limits"); any of them can be given again after
+# the image, the last one counting.
+ENTRYPOINT ["node", "dist/cli/server.js", "--host", "0.0.0.0", "--port", "8080", "--db", "/data/chat.db", \
+  "--idle-timeout", "600", "--max-clients-per-ip", "100", "--max-msgs-per-sec", "500"]
 CMD []

@@ -50,7 +50,13 @@ describe('serveConnection', () => {
     const [connected, ...rest] = await events;
     expect(connected).to.include({ type: 'connected', id: 7n, remoteAddress: '10.0.0.1:5555' });
     expect(rest).to.deep.equal([
-      { type: 'disconnected', id: 7n, connection: 7n, reason: 'client closed the connection' },
+      {
+        type: 'disconnected',
+        id: 7n,
+        connection: 7n,
+        remoteAddress: '10.0.0.1:5555',
+        reason: 'client closed the connection',
+      },
     ]);
     expect(socket.listenerTotal()).to.equal(0);
   });

@@ -63,6 +63,7 @@ describe('operator', () => {
       type: 'disconnected',
       id: 2n,
       connection: 2n,
+      remoteAddress: '10.0.0.1:7',
       reason: 'x',
     });
     expect(await answersTo(['num_users', 'users'], state)).to.deep.equal([
@@ -100,6 +101,10 @@ describe('operator', () => {
       { answer: 'connections 1 accepted, 1 refused' },
       { answer: 'messages 0 in, 0 out' },
       { answer: 'protocol errors 0' },
+      {
+        answer:
+          'limits: 0 connections refused per address, 0 slowed down, 0 closed idle, 0 closed with a frame unfinished',
+      },
     ]);
   });
 

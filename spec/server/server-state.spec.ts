@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { map, scan } from 'rxjs';
 import { testScheduler } from '../support/marbles';
 import { ServerEvent } from '../../src/server/server-events';
-import { foldEvent, initialServerState } from '../../src/server/server-state';
+import { foldEvent, hostOf, initialServerState } from '../../src/server/server-state';
 import { TrafficCounter } from '../../src/server/traffic';
 
 const connected = (id: bigint): ServerEvent => ({
@@ -16,6 +16,7 @@ const disconnected = (id: bigint, connection = id): ServerEvent => ({
   type: 'disconnected',
   id,
   connection,
+  remoteAddress: `10.0.0.${connection}:1`,
   reason: 'test',
 });
 
@@ -39,6 +40,40 @@ describe('server state', () => {
     });
   });
 
+  it('counts the connections of each host, and what each limit turned away, slowed or closed', () => {
+    const events: ServerEvent[] = [
+      connected(1n),
+      {
+        type: 'connected',
+        id: 2n,
+        remoteAddress: '10.0.0.1:2',
+        at: 0,
+        traffic: new TrafficCounter(),
+      },
+      connected(3n),
+      disconnected(1n),
+      { type: 'refused', remoteAddress: '10.0.0.3:9', reason: 'too many', limit: 'per-address' },
+      { type: 'limited', id: 2n, limit: 'rate', message: 'slow down' },
+      { type: 'limited', id: 3n, limit: 'idle', message: 'idle' },
+      { type: 'limited', id: 3n, limit: 'frame-timeout', message: 'unfinished' },
+    ];
+    const state = events.reduce(foldEvent, initialServerState(0));
+    // Users 1 and 2 came from 10.0.0.1, and 1 left.
+    expect([...state.connectionsFrom]).to.deep.equal([
+      ['10.0.0.1', 1],
+      ['10.0.0.3', 1],
+    ]);
+    expect(state.stats.limited).to.deep.equal({
+      'per-address': 1,
+      rate: 1,
+      idle: 1,
+      'frame-timeout': 1,
+    });
+    expect(state.stats.refused).to.equal(1);
+    expect(hostOf('[::1]:8080')).to.equal('::1');
+    expect(hostOf('::ffff:127.0.0.1:8080')).to.equal('::ffff:127.0.0.1');
+  });
+
   it('keeps peak users, totals, refusals, protocol errors and the table of who is connected', () => {
     const events: ServerEvent[] = [
       connected(1n),
@@ -56,6 +91,7 @@ describe('server state', () => {
       totalConnections: 3,
       refused: 1,
       protocolErrors: 1,
+      limited: { 'per-address': 0, rate: 0, idle: 0, 'frame-timeout': 0 },
     });
     expect(state.lastId).to.equal(3n);
     expect([...state.users.keys()]).to.deep.equal([1n, 3n]);

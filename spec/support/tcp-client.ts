@@ -80,6 +80,9 @@ export class TestClient extends TestPeer<PlainFrame> {
     super(socket, {
       push: (chunk) => plain(decoder.push(chunk)),
       end: () => plain(decoder.end()),
+      get partial() {
+        return decoder.partial;
+      },
     });
   }
 

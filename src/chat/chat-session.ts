@@ -95,6 +95,7 @@ const STOP_CODES: Readonly<Record<StopReason, NoticeCodeName>> = {
   kicked: 'KICKED',
   shutdown: 'SHUTTING_DOWN',
   'taken-over': 'TAKEN_OVER',
+  idle: 'IDLE',
 };
 
 const ACK_ERRORS: Readonly<Record<AckError, { code: NoticeCodeName; says: string }>> = {
@@ -174,6 +175,11 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
         signal.stop,
         farewell ? [closingNotice(this.userLong, STOP_CODES[signal.stop], text)] : [],
       );
+    }
+    if ('limited' in signal) {
+      return this.peer === 'acknowledging'
+        ? { replies: [errorNotice(this.userLong, 'RATE_LIMITED', signal.limited)] }
+        : NOTHING;
     }
     if ('relay' in signal) return this.relay(signal.relay);
     if ('recheck' in signal) return this.recheck();

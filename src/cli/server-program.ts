@@ -1,8 +1,10 @@
 import { EMPTY, map, merge, Observable, shareReplay, Subject, Subscription } from 'rxjs';
 import { operator, OperatorDeps, OperatorOutput } from '../server/operator';
+import { ConnectionLimits } from '../server/limits';
 import { runServer, ServerOptions, ServerUpdate } from '../server/server';
 import { logLine, ServerControl } from '../server/server-events';
 import { Service, UserId } from '../server/service';
+import { DEFAULT_TRANSPORT_OPTIONS } from '../transport/socket-transport';
 import { formatAddress, listen } from '../transport/tcp';
 import { connectionFlags, Flag, flag, FlagValues, parseFlags } from './flags';
 import { OperatorConsole, openOperatorConsole } from './operator-console';
@@ -11,6 +13,26 @@ import { describeError } from '../server/failure-text';
 import { exitWith, runProgram } from './program';
 
 type SizeFlag = 'max-frame-bytes' | 'max-line-bytes';
+
+/** The limits every server has, each 0 for none. */
+const limitFlags = {
+  'max-clients-per-ip': flag.count(0, 0),
+  'max-msgs-per-sec': flag.count(0, 0),
+  'msgs-burst': flag.count(0, 0),
+  'idle-timeout': flag.count(0, 0, 365 * 24 * 3600),
+  'frame-timeout': flag.count(60, 0, 24 * 3600),
+};
+
+/** The limits of each connection from the flags; a burst of 0 is twice the rate. */
+function limitsOf(flags: FlagValues<typeof limitFlags>): ConnectionLimits {
+  const rate = flags['max-msgs-per-sec'];
+  return {
+    maxMsgsPerSec: rate,
+    msgsBurst: flags['msgs-burst'] > 0 ? flags['msgs-burst'] : 2 * rate,
+    idleTimeoutMs: flags['idle-timeout'] * 1000,
+    frameTimeoutMs: flags['frame-timeout'] * 1000,
+  };
+}
 
 /** What a server program runs: its service, and what it opened for it. */
 export interface ServerSetup<In, Out, Extra> {
@@ -64,7 +86,9 @@ export function runServerProgram<In, Out, Extra, Spec extends Record<string, Fla
   program: ServerProgram<In, Out, Extra, Spec>,
 ): void {
   const own = program.flagsUsage === undefined ? '' : ` ${program.flagsUsage}`;
-  const usage = `${command} [--host H] [--port P] [--max-clients N] [--${program.sizeFlag} B]${own}`;
+  const limits =
+    '[--max-clients-per-ip N] [--max-msgs-per-sec N [--msgs-burst N]] [--idle-timeout SEC] [--frame-timeout SEC]';
+  const usage = `${command} [--host H] [--port P] [--max-clients N] [--${program.sizeFlag} B] ${limits}${own}`;
   runProgram(usage, () => serve(program));
 }
 
@@ -76,7 +100,12 @@ function serve<In, Out, Extra, Spec extends Record<string, Flag<unknown>>>(
     SizeFlag,
     Flag<number>
   >;
-  const common = { ...connectionFlags, 'max-clients': flag.count(10_000), ...sizeFlag };
+  const common = {
+    ...connectionFlags,
+    'max-clients': flag.count(10_000),
+    ...limitFlags,
+    ...sizeFlag,
+  };
   // One parse, so that a flag neither part knows is an error; each part reads its own flags.
   const flags = parseFlags(process.argv.slice(2), { ...common, ...program.flags }) as FlagValues<
     typeof common
@@ -106,15 +135,23 @@ function serve<In, Out, Extra, Spec extends Record<string, Flag<unknown>>>(
 }
 
 function run<In, Out, Extra>(
-  flags: FlagValues<typeof connectionFlags & { 'max-clients': Flag<number> }>,
+  flags: FlagValues<typeof connectionFlags & { 'max-clients': Flag<number> } & typeof limitFlags>,
   setup: ServerSetup<In, Out, Extra>,
   console: OperatorConsole | undefined,
   log: (line: string) => void,
 ): void {
   const controls = new Subject<ServerControl>();
   const { lastUserId, nextId, switchboard } = setup;
-  const update$ = runServer(listen(flags.host, flags.port), controls, setup.service, {
+  // With an idle timeout, TCP keepalive too: a peer that vanished without a word is noticed.
+  const idleMs = flags['idle-timeout'] * 1000;
+  const transport = {
+    ...DEFAULT_TRANSPORT_OPTIONS,
+    ...(idleMs > 0 ? { keepAliveMs: idleMs / 2 } : {}),
+  };
+  const update$ = runServer(listen(flags.host, flags.port, transport), controls, setup.service, {
     maxClients: flags['max-clients'],
+    maxClientsPerAddress: flags['max-clients-per-ip'],
+    limits: limitsOf(flags),
     ...(lastUserId === undefined ? {} : { lastUserId }),
     ...(nextId === undefined ? {} : { nextId }),
     ...(switchboard === undefined ? {} : { switchboard }),

@@ -51,6 +51,10 @@ class MessageDecoder<T> implements Decoder<T> {
     return this.decode(this.frames.end());
   }
 
+  get partial(): boolean {
+    return this.frames.partial;
+  }
+
   private decode(frames: Buffer[]): T[] {
     return frames.map((frame) => this.read(frame, this.count++));
   }

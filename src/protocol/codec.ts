@@ -15,4 +15,6 @@ export interface Decoder<T> {
   push(chunk: Uint8Array): T[];
   /** The stream has ended: what is left, or a ProtocolError if it ended inside a frame. */
   end(): T[];
+  /** Whether the bytes of a value begun and not finished are held. */
+  readonly partial: boolean;
 }

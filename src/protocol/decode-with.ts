@@ -16,6 +16,11 @@ export class DecodingObserver<T> implements Observer<Buffer> {
     this.decoder = codec.decoder();
   }
 
+  /** Whether a value begun in the chunks so far is not finished. */
+  get partial(): boolean {
+    return this.decoder.partial;
+  }
+
   next(chunk: Buffer): void {
     let batch: T[];
     try {

@@ -38,8 +38,12 @@ export class FrameDecoder implements Decoder<Buffer> {
     return frames;
   }
 
+  get partial(): boolean {
+    return this.frameLength >= 0 || this.lengthBytesRead > 0;
+  }
+
   end(): Buffer[] {
-    if (this.frameLength >= 0 || this.lengthBytesRead > 0) {
+    if (this.partial) {
       const received =
         this.frameLength < 0
           ? 'part of a length prefix'

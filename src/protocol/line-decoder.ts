@@ -31,6 +31,10 @@ export class LineDecoder implements Decoder<string> {
     return this.pendingBytes === 0 ? [] : [this.completeLine(Buffer.alloc(0))];
   }
 
+  get partial(): boolean {
+    return this.pendingBytes > 0;
+  }
+
   private completeLine(tail: Buffer): string {
     const whole = this.pendingBytes === 0 ? tail : Buffer.concat([...this.pending, tail]);
     this.pending = [];

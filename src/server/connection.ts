@@ -3,6 +3,8 @@ import { DecodingObserver } from '../protocol/decode-with';
 import { ProtocolError } from '../protocol/protocol-error';
 import { describeNetworkError } from '../transport/network-errors';
 import { Transport } from '../transport/transport';
+import { LimitActions, LimitWatch } from './limit-watch';
+import { ConnectionLimits } from './limits';
 import { ServerEvent } from './server-events';
 import { Answer, Service, Session, SessionEffect, Signal, StopReason, UserId } from './service';
 import { Switchboard } from './switchboard';
@@ -11,7 +13,7 @@ import { TrafficCounter } from './traffic';
 /** What happens to one connection: it connects, may resume a user, may break the protocol, and disconnects. */
 export type ConnectionEvent = Extract<
   ServerEvent,
-  { type: 'connected' | 'resumed' | 'protocol-error' | 'warning' | 'disconnected' }
+  { type: 'connected' | 'resumed' | 'protocol-error' | 'warning' | 'limited' | 'disconnected' }
 >;
 
 export interface ConnectionPlan<Extra> {
@@ -19,6 +21,17 @@ export interface ConnectionPlan<Extra> {
   readonly hub: Switchboard<Signal<Extra>>;
   readonly traffic: TrafficCounter;
   readonly acceptedAt: number;
+  /** What this connection may do; no limit when absent. */
+  readonly limits?: ConnectionLimits;
+  /** The time in ms, for the limits. */
+  readonly now?: () => number;
+}
+
+function hasLimits(limits: ConnectionLimits | undefined): limits is ConnectionLimits {
+  return (
+    limits !== undefined &&
+    (limits.maxMsgsPerSec > 0 || limits.idleTimeoutMs > 0 || limits.frameTimeoutMs > 0)
+  );
 }
 
 function describeFailure(error: unknown): string {
@@ -42,6 +55,8 @@ type Held<In, Extra> = { readonly batch: readonly In[] } | { readonly signal: Si
  */
 class ServedConnection<In, Out, Extra> implements Observer<In[]> {
   private readonly session: Session<In, Out, Extra>;
+  private readonly decoding: DecodingObserver<In>;
+  private readonly limits: LimitWatch | undefined;
   private user: UserId;
   private signals: Subscription | undefined;
   private reason: string | undefined;
@@ -61,11 +76,31 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
   ) {
     this.user = connection;
     this.session = service.session(connection, plan.hub);
+    this.decoding = new DecodingObserver(service.incoming, this);
+    if (hasLimits(plan.limits)) {
+      this.limits = new LimitWatch(plan.limits, this.limitActions(), plan.now ?? Date.now);
+      events.add(() => this.limits?.stop());
+    }
   }
 
   start(): void {
     this.listenAs(this.user);
     this.attempt(() => this.session.greet());
+    this.limits?.start();
+  }
+
+  /** What the transport reads, decoded into batches for `next`. */
+  reading(): Observer<Buffer> {
+    const { decoding, limits } = this;
+    if (!limits) return decoding;
+    return {
+      next: (chunk) => {
+        decoding.next(chunk);
+        limits.onChunk(decoding.partial);
+      },
+      error: (error: unknown) => decoding.error(error),
+      complete: () => decoding.complete(),
+    };
   }
 
   /** A batch from the user. A fault in answering it closes this connection, nothing else. */
@@ -74,6 +109,7 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
     if (this.ending) return;
     if (this.busy) this.hold({ batch });
     else this.attempt(() => this.session.answer(batch));
+    this.limits?.onMessages(batch.length);
   }
 
   /** The input failed: a protocol error, a reset, or the transport giving up. */
@@ -95,6 +131,30 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
     if (this.ending) return;
     if (this.busy && !isStop(signal)) this.hold({ signal });
     else this.attempt(() => this.session.hear(signal));
+  }
+
+  private limitActions(): LimitActions {
+    const limited = (limit: 'rate' | 'idle' | 'frame-timeout', message: string) =>
+      this.events.next({ type: 'limited', id: this.user, limit, message });
+    return {
+      pause: (ms) => this.transport.pauseFor(ms),
+      slowedDown: (message) => {
+        limited('rate', message);
+        this.hear({ limited: message });
+      },
+      idle: (message) => {
+        if (this.ending) return;
+        limited('idle', message);
+        this.hear({ stop: 'idle' });
+      },
+      unfinishedFrame: (message) => {
+        if (this.ending) return;
+        limited('frame-timeout', message);
+        this.watchClose(message);
+        this.ending = true;
+        this.transport.destroy();
+      },
+    };
   }
 
   private hold(item: Held<In, Extra>): void {
@@ -219,13 +279,14 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
     this.events.add(
       this.transport.closed.subscribe(() => {
         const { user: id, connection } = this;
+        const { remoteAddress } = this.transport;
         // The user is no longer this server's, and the rest of the chat knows, before anyone
         // hears it left.
         this.signals?.unsubscribe();
         this.events.add(
           this.plan.hub.settled().subscribe({
             complete: () => {
-              this.events.next({ type: 'disconnected', id, connection, reason });
+              this.events.next({ type: 'disconnected', id, connection, remoteAddress, reason });
               this.events.complete();
             },
           }),
@@ -255,6 +316,6 @@ export function serveConnection<In, Out, Extra>(
     const connection = new ServedConnection(transport, service, id, plan, subscriber);
     subscriber.add(() => transport.destroy());
     connection.start();
-    subscriber.add(transport.chunks.subscribe(new DecodingObserver(service.incoming, connection)));
+    subscriber.add(transport.chunks.subscribe(connection.reading()));
   });
 }

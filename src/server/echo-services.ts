@@ -15,8 +15,10 @@ function echoSession<In, Out>(
   return {
     greet: () => ({ replies: [] }),
     answer,
-    hear: (signal: Signal<never>) =>
-      'stop' in signal ? stopped(signal.stop) : { replies: [announcement(signal.announce)] },
+    hear: (signal: Signal<never>) => {
+      if ('stop' in signal) return stopped(signal.stop);
+      return 'announce' in signal ? { replies: [announcement(signal.announce)] } : { replies: [] };
+    },
   };
 }
 

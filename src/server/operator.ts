@@ -227,6 +227,10 @@ function listNodes(
   );
 }
 
+function limitStats(limited: ServerState['stats']['limited']): string {
+  return `limits: ${plural(limited['per-address'], 'connection')} refused per address, ${limited.rate} slowed down, ${limited.idle} closed idle, ${limited['frame-timeout']} closed with a frame unfinished`;
+}
+
 function directMessageStats(counters: Readonly<DirectMessageCounters> | undefined): string[] {
   if (!counters) return [];
   const { stored, delivered, acknowledged, refused } = counters;
@@ -259,6 +263,7 @@ function respond(
         `messages ${traffic.framesIn} in, ${traffic.framesOut} out`,
         ...directMessageStats(deps.directMessages),
         `protocol errors ${stats.protocolErrors}`,
+        limitStats(stats.limited),
       );
       const { cluster } = deps;
       if (!cluster) return [lines];

@@ -1,3 +1,4 @@
+import { LimitName } from './limits';
 import { UserId } from './service';
 import { TrafficCounter } from './traffic';
 
@@ -12,7 +13,13 @@ export type ServerEvent =
       /** The user's live frame counts. */
       readonly traffic: Readonly<TrafficCounter>;
     }
-  | { readonly type: 'refused'; readonly remoteAddress: string; readonly reason: string }
+  | {
+      readonly type: 'refused';
+      readonly remoteAddress: string;
+      readonly reason: string;
+      /** The limit that turned it away, when one did. */
+      readonly limit?: 'per-address';
+    }
   | {
       /** The connection accepted as user `from` speaks for user `id` from now on. */
       readonly type: 'resumed';
@@ -26,7 +33,15 @@ export type ServerEvent =
       readonly id: UserId;
       /** The id the connection was accepted with. */
       readonly connection: UserId;
+      readonly remoteAddress: string;
       readonly reason: string;
+    }
+  /** A limit slowed a connection down, or closed it. */
+  | {
+      readonly type: 'limited';
+      readonly id: UserId;
+      readonly limit: Exclude<LimitName, 'per-address'>;
+      readonly message: string;
     }
   /** Something went wrong for one user that did not end its connection, such as a store failure. */
   | { readonly type: 'warning'; readonly id: UserId; readonly message: string }
@@ -53,6 +68,8 @@ export function logLine(event: ServerEvent): string {
       return `protocol error from user ${event.id}: ${event.message}`;
     case 'warning':
       return `warning for user ${event.id}: ${event.message}`;
+    case 'limited':
+      return `limit for user ${event.id}: ${event.message}`;
     case 'disconnected':
       return `user ${event.id} disconnected: ${event.reason}`;
     case 'shutting-down':

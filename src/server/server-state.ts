@@ -1,3 +1,4 @@
+import { LimitName } from './limits';
 import { ServerEvent } from './server-events';
 import { UserId } from './service';
 import { TrafficCounter } from './traffic';
@@ -19,6 +20,8 @@ export interface ServerStats {
   readonly totalConnections: number;
   readonly refused: number;
   readonly protocolErrors: number;
+  /** Connections each limit turned away (per address), slowed (rate) or closed. */
+  readonly limited: Readonly<Record<LimitName, number>>;
 }
 
 export interface ServerState {
@@ -29,6 +32,15 @@ export interface ServerState {
   readonly users: ReadonlyMap<UserId, UserRecord>;
   /** Frames in and out of every connection so far, counted live. */
   readonly traffic: Readonly<TrafficCounter>;
+  /** How many connections each remote host has now (the address without its port). */
+  readonly connectionsFrom: ReadonlyMap<string, number>;
+}
+
+/** The host of `host:port` (IPv6 hosts as they are, without brackets). */
+export function hostOf(remoteAddress: string): string {
+  const colon = remoteAddress.lastIndexOf(':');
+  const host = colon < 0 ? remoteAddress : remoteAddress.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 export function initialServerState(
@@ -44,12 +56,27 @@ export function initialServerState(
       totalConnections: 0,
       refused: 0,
       protocolErrors: 0,
+      limited: { 'per-address': 0, rate: 0, idle: 0, 'frame-timeout': 0 },
     },
     lastId,
     shuttingDown: false,
     users: new Map(),
     traffic,
+    connectionsFrom: new Map(),
   };
+}
+
+function bump(limited: ServerStats['limited'], limit: LimitName): ServerStats['limited'] {
+  return { ...limited, [limit]: limited[limit] + 1 };
+}
+
+/** Counts the connections of each host, in place, as the users table. */
+function countHosts(connectionsFrom: Map<string, number>, event: ServerEvent): void {
+  if (event.type !== 'connected' && event.type !== 'disconnected') return;
+  const host = hostOf(event.remoteAddress);
+  const count = (connectionsFrom.get(host) ?? 0) + (event.type === 'connected' ? 1 : -1);
+  if (count > 0) connectionsFrom.set(host, count);
+  else connectionsFrom.delete(host);
 }
 
 function tally(stats: ServerStats, event: ServerEvent): ServerStats {
@@ -66,7 +93,13 @@ function tally(stats: ServerStats, event: ServerEvent): ServerStats {
     case 'disconnected':
       return { ...stats, usersNow: stats.usersNow - 1 };
     case 'refused':
-      return { ...stats, refused: stats.refused + 1 };
+      return {
+        ...stats,
+        refused: stats.refused + 1,
+        ...(event.limit ? { limited: bump(stats.limited, event.limit) } : {}),
+      };
+    case 'limited':
+      return { ...stats, limited: bump(stats.limited, event.limit) };
     case 'protocol-error':
       return { ...stats, protocolErrors: stats.protocolErrors + 1 };
     case 'listening':
@@ -111,6 +144,7 @@ function updateUsers(users: Map<UserId, UserRecord>, event: ServerEvent): void {
  */
 export function foldEvent(state: ServerState, event: ServerEvent): ServerState {
   updateUsers(state.users as Map<UserId, UserRecord>, event);
+  countHosts(state.connectionsFrom as Map<string, number>, event);
   return {
     ...state,
     stats: tally(state.stats, event),

@@ -21,7 +21,8 @@ import { ListenerEvent } from '../transport/tcp';
 import { Transport } from '../transport/transport';
 import { serveConnection } from './connection';
 import { ServerControl, ServerEvent } from './server-events';
-import { foldEvent, initialServerState, ServerState } from './server-state';
+import { ConnectionLimits } from './limits';
+import { foldEvent, hostOf, initialServerState, ServerState } from './server-state';
 import { Service, Signal, UserId } from './service';
 import { SignalHub } from './signal-hub';
 import { Switchboard } from './switchboard';
@@ -39,6 +40,10 @@ export interface ServerOptions<Extra = never> {
   readonly nextId?: (last: UserId) => UserId | undefined;
   /** Where signals between users go; by default this server's own SignalHub. */
   readonly switchboard?: Switchboard<Signal<Extra>>;
+  /** Connections one remote host may have at once; 0 or absent: no limit. */
+  readonly maxClientsPerAddress?: number;
+  /** What each connection may do; none by default. */
+  readonly limits?: ConnectionLimits;
 }
 
 /** An event and the server's state just after it. */
@@ -81,7 +86,11 @@ export function runServer<In, Out, Extra>(
       ignoreElements(),
     );
 
-    const refuse = (transport: Transport, reason: string): Observable<ServerEvent> =>
+    const refuse = (
+      transport: Transport,
+      reason: string,
+      limit?: 'per-address',
+    ): Observable<ServerEvent> =>
       defer(() => {
         transport.write(service.outgoing.encode(service.refusal));
         transport.end();
@@ -89,6 +98,7 @@ export function runServer<In, Out, Extra>(
           type: 'refused',
           remoteAddress: transport.remoteAddress,
           reason,
+          ...(limit ? { limit } : {}),
         };
         // Reading on lets the socket see the client's close; what it sends is dropped.
         return concat(
@@ -105,9 +115,20 @@ export function runServer<In, Out, Extra>(
       if (state.stats.usersNow >= options.maxClients) {
         return refuse(transport, `the server is full (${options.maxClients} users)`);
       }
+      const perAddress = options.maxClientsPerAddress ?? 0;
+      const host = hostOf(transport.remoteAddress);
+      if (perAddress > 0 && (state.connectionsFrom.get(host) ?? 0) >= perAddress) {
+        const reason = `too many connections from ${host} (${perAddress} at most)`;
+        return refuse(transport, reason, 'per-address');
+      }
       const id = nextId(state.lastId);
       if (id === undefined) return refuse(transport, 'no user id can be given out now');
-      const plan = { hub, traffic: new TrafficCounter(traffic), acceptedAt: clock() };
+      const plan = {
+        hub,
+        traffic: new TrafficCounter(traffic),
+        acceptedAt: clock(),
+        ...(options.limits ? { limits: options.limits, now: clock } : {}),
+      };
       return serveConnection(transport, service, id, plan);
     };
 

@@ -5,19 +5,26 @@ import { Codec } from '../protocol/codec';
 export type UserId = bigint;
 
 /** Why the server ends a connection from outside its conversation. */
-export type StopReason = 'kicked' | 'shutdown' | 'taken-over';
+export type StopReason = 'kicked' | 'shutdown' | 'taken-over' | 'idle';
 
 export const STOP_REASONS: Readonly<Record<StopReason, string>> = {
   kicked: 'kicked by the operator',
   shutdown: 'server shutting down',
   'taken-over': 'the same user connected again',
+  idle: 'idle for too long',
 };
 
 /**
  * What reaches one connection from elsewhere in the server: an announcement from the operator,
- * an order to stop, or what the service itself sends between its users (`Extra`).
+ * an order to stop, word of a limit, or what the service itself sends between its users
+ * (`Extra`).
  */
-export type Signal<Extra> = { readonly announce: string } | { readonly stop: StopReason } | Extra;
+export type Signal<Extra> =
+  | { readonly announce: string }
+  | { readonly stop: StopReason }
+  /** A limit held this connection back: the server says so, to a client that understands. */
+  | { readonly limited: string }
+  | Extra;
 
 /** What an answer asks of the server besides writing its replies. */
 export type SessionEffect<Extra> =

@@ -26,6 +26,8 @@ export interface TransportOptions {
   readonly closeGraceMs: number;
   /** Bytes queued for a peer that does not read, past which it is cut off as a slow consumer. */
   readonly maxQueuedBytes: number;
+  /** TCP keepalive probes after this long without traffic, so a vanished peer is noticed; none when absent. */
+  readonly keepAliveMs?: number;
 }
 
 export const DEFAULT_TRANSPORT_OPTIONS: TransportOptions = {
@@ -47,6 +49,8 @@ export class SocketTransport implements Transport {
   /** Who waits for the close; the array is made when the first one comes, at its size. */
   private closeWatchers: Subscriber<void>[] | undefined;
   private waitingForDrain = false;
+  /** Reading is paused on purpose until this timer fires. */
+  private holdTimer: NodeJS.Timeout | undefined;
   private ending = false;
   private graceTimer: NodeJS.Timeout | undefined;
 
@@ -100,6 +104,13 @@ export class SocketTransport implements Transport {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  pauseFor(ms: number): void {
+    if (this.socket.destroyed) return;
+    clearTimeout(this.holdTimer);
+    this.socket.pause();
+    this.holdTimer = setTimeout(this.onHoldOver, ms);
   }
 
   private startReading(subscriber: Subscriber<Buffer>): () => void {
@@ -164,11 +175,17 @@ export class SocketTransport implements Transport {
 
   private readonly onDrain = (): void => {
     this.waitingForDrain = false;
-    this.socket.resume();
+    if (this.holdTimer === undefined) this.socket.resume();
+  };
+
+  private readonly onHoldOver = (): void => {
+    this.holdTimer = undefined;
+    if (!this.waitingForDrain) this.socket.resume();
   };
 
   private readonly onClose = (): void => {
     clearTimeout(this.graceTimer);
+    clearTimeout(this.holdTimer);
     this.finishInput(null);
     this.socket.off('data', this.onData);
     this.socket.off('end', this.onEnd);

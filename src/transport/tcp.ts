@@ -18,8 +18,9 @@ export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function configure(socket: Socket): Socket {
+function configure(socket: Socket, options?: TransportOptions): Socket {
   socket.setNoDelay(true);
+  if (options?.keepAliveMs) socket.setKeepAlive(true, options.keepAliveMs);
   return socket;
 }
 
@@ -39,7 +40,7 @@ export function listen(
     const onConnection = (socket: Socket) =>
       subscriber.next({
         type: 'connection',
-        transport: new SocketTransport(configure(socket), transportOptions),
+        transport: new SocketTransport(configure(socket, transportOptions), transportOptions),
       });
     const onError = (error: Error) => subscriber.error(error);
     server.on('connection', onConnection);
@@ -68,7 +69,7 @@ export function connect(
     const onConnect = () => {
       connected = true;
       socket.off('error', onError);
-      subscriber.next(new SocketTransport(configure(socket), transportOptions));
+      subscriber.next(new SocketTransport(configure(socket, transportOptions), transportOptions));
       subscriber.complete();
     };
     const onError = (error: Error) => subscriber.error(error);

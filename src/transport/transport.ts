@@ -17,6 +17,8 @@ export interface Transport {
   end(): void;
   /** Closes now, dropping what is queued. */
   destroy(): void;
+  /** Reads nothing from the peer for `ms` (a peer over its rate): its bytes wait in the network. */
+  pauseFor(ms: number): void;
 }
 
 export type TransportErrorCode = 'SLOW_CONSUMER';
