@@ -39,7 +39,7 @@ describe('LimitWatch', () => {
       'slowed: more than 100 messages a second: reading paused for 50 ms, and again whenever it is over',
       'pause 20',
     ]);
-    watch.stop();
+    watch.unsubscribe();
   });
 
   it('closes an idle connection once nothing came for the timeout, counting from the last bytes', async () => {
@@ -52,7 +52,7 @@ describe('LimitWatch', () => {
     expect(done).to.deep.equal(['idle: nothing received for 0 s']);
     // The bytes at 20 ms put it off: 30 ms after them.
     expect(Date.now() - startedAt).to.be.at.least(45);
-    watch.stop();
+    watch.unsubscribe();
   });
 
   it('closes a connection whose frame stays unfinished, and gives a new frame its own time', async () => {
@@ -68,7 +68,7 @@ describe('LimitWatch', () => {
     await next();
     expect(done).to.deep.equal(['frame: a frame was begun and not finished within 0.03 s']);
     expect(Date.now() - startedAt).to.be.at.least(55);
-    watch.stop();
+    watch.unsubscribe();
   });
 
   it('arms no timer without limits, and forgets a frame once it is finished', () => {
@@ -77,7 +77,7 @@ describe('LimitWatch', () => {
     watch.onChunk(true);
     watch.onChunk(false);
     watch.onMessages(1000);
-    watch.stop();
+    watch.unsubscribe();
     expect(done).to.deep.equal([]);
   });
 });

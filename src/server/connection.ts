@@ -44,6 +44,27 @@ function isStop<Extra>(signal: Signal<Extra>): signal is { readonly stop: StopRe
   return typeof signal === 'object' && signal !== null && 'stop' in signal;
 }
 
+/** The chunks a connection reads, decoded, with its limits told of each. */
+class WatchedReading<In> implements Observer<Buffer> {
+  constructor(
+    private readonly decoding: DecodingObserver<In>,
+    private readonly limits: LimitWatch,
+  ) {}
+
+  next(chunk: Buffer): void {
+    this.decoding.next(chunk);
+    this.limits.onChunk(this.decoding.partial);
+  }
+
+  error(error: unknown): void {
+    this.decoding.error(error);
+  }
+
+  complete(): void {
+    this.decoding.complete();
+  }
+}
+
 /** What arrived while the connection was busy, kept in order. */
 type Held<In, Extra> = { readonly batch: readonly In[] } | { readonly signal: Signal<Extra> };
 
@@ -53,7 +74,7 @@ type Held<In, Extra> = { readonly batch: readonly In[] } | { readonly signal: Si
  * or it is told to stop. A class, not closures, because there is one per connected user and its
  * methods are shared.
  */
-class ServedConnection<In, Out, Extra> implements Observer<In[]> {
+class ServedConnection<In, Out, Extra> implements Observer<In[]>, LimitActions {
   private readonly session: Session<In, Out, Extra>;
   private readonly decoding: DecodingObserver<In>;
   private readonly limits: LimitWatch | undefined;
@@ -78,8 +99,8 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
     this.session = service.session(connection, plan.hub);
     this.decoding = new DecodingObserver(service.incoming, this);
     if (hasLimits(plan.limits)) {
-      this.limits = new LimitWatch(plan.limits, this.limitActions(), plan.now ?? Date.now);
-      events.add(() => this.limits?.stop());
+      this.limits = new LimitWatch(plan.limits, this, plan.now ?? Date.now);
+      events.add(this.limits);
     }
   }
 
@@ -91,16 +112,7 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
 
   /** What the transport reads, decoded into batches for `next`. */
   reading(): Observer<Buffer> {
-    const { decoding, limits } = this;
-    if (!limits) return decoding;
-    return {
-      next: (chunk) => {
-        decoding.next(chunk);
-        limits.onChunk(decoding.partial);
-      },
-      error: (error: unknown) => decoding.error(error),
-      complete: () => decoding.complete(),
-    };
+    return this.limits ? new WatchedReading(this.decoding, this.limits) : this.decoding;
   }
 
   /** A batch from the user. A fault in answering it closes this connection, nothing else. */
@@ -133,28 +145,32 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]> {
     else this.attempt(() => this.session.hear(signal));
   }
 
-  private limitActions(): LimitActions {
-    const limited = (limit: 'rate' | 'idle' | 'frame-timeout', message: string) =>
-      this.events.next({ type: 'limited', id: this.user, limit, message });
-    return {
-      pause: (ms) => this.transport.pauseFor(ms),
-      slowedDown: (message) => {
-        limited('rate', message);
-        this.hear({ limited: message });
-      },
-      idle: (message) => {
-        if (this.ending) return;
-        limited('idle', message);
-        this.hear({ stop: 'idle' });
-      },
-      unfinishedFrame: (message) => {
-        if (this.ending) return;
-        limited('frame-timeout', message);
-        this.watchClose(message);
-        this.ending = true;
-        this.transport.destroy();
-      },
-    };
+  /** Over its rate: nothing more is read for `ms`. */
+  pause(ms: number): void {
+    this.transport.pauseFor(ms);
+  }
+
+  slowedDown(message: string): void {
+    this.limited('rate', message);
+    this.hear({ limited: message });
+  }
+
+  idle(message: string): void {
+    if (this.ending) return;
+    this.limited('idle', message);
+    this.hear({ stop: 'idle' });
+  }
+
+  unfinishedFrame(message: string): void {
+    if (this.ending) return;
+    this.limited('frame-timeout', message);
+    this.watchClose(message);
+    this.ending = true;
+    this.transport.destroy();
+  }
+
+  private limited(limit: 'rate' | 'idle' | 'frame-timeout', message: string): void {
+    this.events.next({ type: 'limited', id: this.user, limit, message });
   }
 
   private hold(item: Held<In, Extra>): void {

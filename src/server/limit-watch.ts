@@ -76,7 +76,8 @@ export class LimitWatch {
     );
   }
 
-  stop(): void {
+  /** Stops its timers: the connection has ended. */
+  unsubscribe(): void {
     clearTimeout(this.idleTimer);
     clearTimeout(this.frameTimer);
   }
