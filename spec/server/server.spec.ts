@@ -10,7 +10,7 @@ import {
 } from 'rxjs';
 import { chatService } from '../../src/server/chat-service';
 import { runServer, ServerUpdate } from '../../src/server/server';
-import { ServerControl, ServerEvent } from '../../src/server/server-events';
+import { logLine, ServerControl, ServerEvent } from '../../src/server/server-events';
 import { ListenerEvent } from '../../src/transport/tcp';
 import { SocketTransport } from '../../src/transport/socket-transport';
 import { FakeSocket } from '../support/fake-socket';
@@ -34,6 +34,7 @@ function fakeServer(maxClients = 100) {
   const service = chatService({ store: immediateStore(), maxFrameBytes: 100 });
   runServer(listenerWatch, controls, service, { maxClients }, () => 0).subscribe(updates);
   return {
+    listener$,
     controls,
     updates,
     isListening: () => listening,
@@ -56,6 +57,18 @@ const disconnectOf = (id: bigint) => (event: ServerEvent) =>
   event.type === 'disconnected' && event.id === id;
 
 describe('runServer', () => {
+  it('logs a failed TLS handshake from the listener as it is, with nobody connected or refused', () => {
+    const server = fakeServer();
+    const failed = { remoteAddress: '127.0.0.1:5555', reason: 'wrong version number' } as const;
+    server.listener$.next({ type: 'tls-handshake-failed', ...failed });
+    const update = server.latest();
+    expect(update?.event).to.deep.equal({ type: 'tls-handshake-failed', ...failed });
+    expect(logLine(update?.event ?? { type: 'shutting-down' })).to.equal(
+      'TLS handshake failed from 127.0.0.1:5555: wrong version number',
+    );
+    expect(update?.state.stats).to.include({ usersNow: 0, totalConnections: 0, refused: 0 });
+  });
+
   it('gives each connection the next id, handshake first, and echoes each independently', () => {
     const server = fakeServer();
     const [a, b, c] = [server.connect(), server.connect(), server.connect()];

@@ -45,6 +45,12 @@ export type ServerEvent =
     }
   /** Something went wrong for one user that did not end its connection, such as a store failure. */
   | { readonly type: 'warning'; readonly id: UserId; readonly message: string }
+  /** A TLS client whose handshake failed: never a user, and its socket is closed. */
+  | {
+      readonly type: 'tls-handshake-failed';
+      readonly remoteAddress: string;
+      readonly reason: string;
+    }
   | { readonly type: 'shutting-down' };
 
 /** What the operator asks the server to do. */
@@ -72,6 +78,8 @@ export function logLine(event: ServerEvent): string {
       return `limit for user ${event.id}: ${event.message}`;
     case 'disconnected':
       return `user ${event.id} disconnected: ${event.reason}`;
+    case 'tls-handshake-failed':
+      return `TLS handshake failed from ${event.remoteAddress}: ${event.reason}`;
     case 'shutting-down':
       return 'shutting down';
   }

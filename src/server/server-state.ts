@@ -105,6 +105,7 @@ function tally(stats: ServerStats, event: ServerEvent): ServerStats {
     case 'listening':
     case 'resumed':
     case 'warning':
+    case 'tls-handshake-failed':
     case 'shutting-down':
       return stats;
   }

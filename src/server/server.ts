@@ -136,9 +136,7 @@ export function runServer<In, Out, Extra>(
       listener$.pipe(
         takeUntil(shutdown$),
         mergeMap((event): Observable<ServerEvent> =>
-          event.type === 'listening'
-            ? of({ type: 'listening', address: event.address })
-            : admit(event.transport),
+          event.type === 'connection' ? admit(event.transport) : of(event),
         ),
       ),
       shutdown$.pipe(map((): ServerEvent => ({ type: 'shutting-down' }))),

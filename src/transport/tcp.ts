@@ -1,4 +1,4 @@
-import { AddressInfo, createConnection, createServer, Socket } from 'node:net';
+import { AddressInfo, createConnection, createServer, Server, Socket } from 'node:net';
 import { Observable } from 'rxjs';
 import { SocketTransport, TransportOptions } from './socket-transport';
 import { Transport } from './transport';
@@ -11,7 +11,13 @@ const LISTEN_BACKLOG = 4096;
 
 export type ListenerEvent =
   | { readonly type: 'listening'; readonly address: string }
-  | { readonly type: 'connection'; readonly transport: Transport };
+  | { readonly type: 'connection'; readonly transport: Transport }
+  /** A TLS client whose handshake failed: it was never a connection. */
+  | {
+      readonly type: 'tls-handshake-failed';
+      readonly remoteAddress: string;
+      readonly reason: string;
+    };
 
 /** `host:port`, with IPv6 hosts in brackets. */
 export function formatAddress(host: string, port: number): string {
@@ -24,6 +30,44 @@ function configure(socket: Socket, options?: TransportOptions): Socket {
   return socket;
 }
 
+/** A socket ready to serve, as a transport. */
+export function socketTransport(socket: Socket, transportOptions?: TransportOptions): Transport {
+  return new SocketTransport(configure(socket, transportOptions), transportOptions);
+}
+
+/** A server a listener runs, with how it stops watching it. */
+export interface Acceptor {
+  readonly server: Server;
+  /** Removes the acceptor's listeners, when the listener is unsubscribed. */
+  readonly stop: () => void;
+}
+
+/**
+ * A listener as a stream, whatever its server: one `listening` event with the real address, then
+ * what `accept` emits for the server it makes. Unsubscribing stops accepting and closes the server;
+ * it errors when it cannot listen (for example, the port is taken).
+ */
+export function listenOn(
+  host: string,
+  port: number,
+  accept: (emit: (event: ListenerEvent) => void) => Acceptor,
+): Observable<ListenerEvent> {
+  return new Observable<ListenerEvent>((subscriber) => {
+    const { server, stop } = accept((event) => subscriber.next(event));
+    const onError = (error: Error) => subscriber.error(error);
+    server.on('error', onError);
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
+      const { address, port: boundPort } = server.address() as AddressInfo;
+      subscriber.next({ type: 'listening', address: formatAddress(address, boundPort) });
+    });
+    return () => {
+      stop();
+      server.off('error', onError);
+      server.close();
+    };
+  });
+}
+
 /**
  * A TCP listener as a stream: one `listening` event with the real address, then one
  * `connection` per accepted socket. Unsubscribing stops accepting; accepted connections live on.
@@ -34,25 +78,43 @@ export function listen(
   port: number,
   transportOptions?: TransportOptions,
 ): Observable<ListenerEvent> {
-  return new Observable<ListenerEvent>((subscriber) => {
+  return listenOn(host, port, (emit) => {
     // Half-open: a client may end its side and still wait for its replies.
     const server = createServer({ allowHalfOpen: true });
     const onConnection = (socket: Socket) =>
-      subscriber.next({
-        type: 'connection',
-        transport: new SocketTransport(configure(socket, transportOptions), transportOptions),
-      });
-    const onError = (error: Error) => subscriber.error(error);
+      emit({ type: 'connection', transport: socketTransport(socket, transportOptions) });
     server.on('connection', onConnection);
-    server.on('error', onError);
-    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
-      const { address, port: boundPort } = server.address() as AddressInfo;
-      subscriber.next({ type: 'listening', address: formatAddress(address, boundPort) });
-    });
+    return { server, stop: () => server.off('connection', onConnection) };
+  });
+}
+
+/**
+ * Connects a socket that `open` makes: emits its transport once `readyEvent` says it is ready to
+ * serve, or errors with what `failure` makes of the socket's error.
+ */
+export function connectWith<S extends Socket>(
+  open: () => S,
+  readyEvent: 'connect' | 'secureConnect',
+  transportOptions?: TransportOptions,
+  failure: (error: Error, socket: S) => Error = (error) => error,
+): Observable<Transport> {
+  return new Observable<Transport>((subscriber) => {
+    const socket = open();
+    let connected = false;
+    const onConnect = () => {
+      connected = true;
+      socket.off('error', onError);
+      subscriber.next(socketTransport(socket, transportOptions));
+      subscriber.complete();
+    };
+    const onError = (error: Error) => subscriber.error(failure(error, socket));
+    socket.once(readyEvent, onConnect);
+    socket.once('error', onError);
     return () => {
-      server.off('connection', onConnection);
-      server.off('error', onError);
-      server.close();
+      socket.off(readyEvent, onConnect);
+      // Given up before it connected: destroyed, or it would connect anyway and stay open.
+      // `onError` stays, to hear an error that may already be on its way.
+      if (!connected) socket.destroy();
     };
   });
 }
@@ -63,23 +125,9 @@ export function connect(
   port: number,
   transportOptions?: TransportOptions,
 ): Observable<Transport> {
-  return new Observable<Transport>((subscriber) => {
-    const socket = createConnection({ host, port, allowHalfOpen: true });
-    let connected = false;
-    const onConnect = () => {
-      connected = true;
-      socket.off('error', onError);
-      subscriber.next(new SocketTransport(configure(socket, transportOptions), transportOptions));
-      subscriber.complete();
-    };
-    const onError = (error: Error) => subscriber.error(error);
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    return () => {
-      socket.off('connect', onConnect);
-      // Given up before it connected: destroyed, or it would connect anyway and stay open.
-      // `onError` stays, to hear an error that may already be on its way.
-      if (!connected) socket.destroy();
-    };
-  });
+  return connectWith(
+    () => createConnection({ host, port, allowHalfOpen: true }),
+    'connect',
+    transportOptions,
+  );
 }
