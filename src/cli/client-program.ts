@@ -18,6 +18,7 @@ import { ClientEffect } from '../client/conversation';
 import { Codec } from '../protocol/codec';
 import { decodeWith } from '../protocol/decode-with';
 import { connect, formatAddress } from '../transport/tcp';
+import { connectTls, TlsTrust } from '../transport/tls';
 import { Transport } from '../transport/transport';
 import { describeNetworkError } from '../transport/network-errors';
 import { exitWith } from './program';
@@ -39,6 +40,8 @@ export function stdinLines(): Observable<string> {
 export interface ClientProgram<Send, Receive, Extra = never> {
   readonly host: string;
   readonly port: number;
+  /** Over TLS, checking the server so; plain TCP when undefined. */
+  readonly tls?: TlsTrust | undefined;
   readonly outgoing: Codec<Send>;
   readonly incoming: Codec<Receive>;
   readonly conversation: (
@@ -105,7 +108,8 @@ export function runClient<Send, Receive, Extra = never>(
   program: ClientProgram<Send, Receive, Extra>,
 ): void {
   const where = formatAddress(program.host, program.port);
-  connect(program.host, program.port)
+  const { host, port, tls } = program;
+  (tls ? connectTls(host, port, tls) : connect(host, port))
     .pipe(
       catchError((error: unknown) =>
         throwError(

@@ -4,19 +4,26 @@ import { runClient } from './client-program';
 import { chatClientFlags, flag, parseFlags } from './flags';
 import { readIdentityFile, writeIdentityFile } from './identity-file';
 import { runProgram } from './program';
+import { clientTls, TLS_CLIENT_USAGE, tlsClientFlags } from './tls-flags';
 
 /** A server's echo carries a `from` that can be a few bytes longer than what was sent. */
 const MAX_RECEIVED_FRAME_BYTES = 16 * 1024 * 1024;
 
-runProgram('npm run client -- [--host H] [--port P] [--to ID] [--identity FILE]', () => {
+const USAGE = `npm run client -- [--host H] [--port P] [--to ID] [--identity FILE] ${TLS_CLIENT_USAGE}`;
+
+runProgram(USAGE, () => {
   const flags = parseFlags(process.argv.slice(2), {
     ...chatClientFlags,
     identity: flag.text('', 'a file name'),
+    ...tlsClientFlags,
   });
+  const tls = clientTls(flags);
   const file = flags.identity === '' ? undefined : flags.identity;
   const resuming = file === undefined ? undefined : readIdentityFile(file);
   runClient({
-    ...flags,
+    host: flags.host,
+    port: flags.port,
+    tls,
     outgoing: chatMessageCodec(),
     incoming: serverFrameCodec(MAX_RECEIVED_FRAME_BYTES),
     conversation: (frame$, line$) => chatClient(frame$, line$, flags.to, resuming),

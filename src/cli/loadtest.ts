@@ -5,8 +5,10 @@ import { runLoadTest } from '../loadtest/load-test';
 import { formatProgress, formatSummary } from '../loadtest/report';
 import { parsePortList } from '../loadtest/server-ports';
 import { connect } from '../transport/tcp';
+import { connectTls } from '../transport/tls';
 import { connectionFlags, Flag, flag, parseFlags, UsageError } from './flags';
 import { exitWith, runProgram } from './program';
+import { clientTls, TLS_CLIENT_USAGE, tlsClientFlags } from './tls-flags';
 
 const STALL_MS = 5000;
 
@@ -38,7 +40,8 @@ function modeOf(flags: { direct: boolean; offline: boolean; clients: number }): 
 }
 
 runProgram(
-  'npm run loadtest -- [--host H] [--port P | --ports P1,P2,...] [--clients C] [--messages M] [--window W] [--size S] [--direct [--offline]] [--duration SEC] [--hold SEC] [--json]',
+  'npm run loadtest -- [--host H] [--port P | --ports P1,P2,...] [--clients C] [--messages M] [--window W] [--size S] [--direct [--offline]] [--duration SEC] [--hold SEC] [--json] ' +
+    `${TLS_CLIENT_USAGE} (--tls without --ca does not verify the server's certificate)`,
   () => {
     const flags = parseFlags(process.argv.slice(2), {
       ...connectionFlags,
@@ -52,7 +55,10 @@ runProgram(
       duration: flag.count(60, 1, 24 * 3600),
       hold: flag.count(0, 0, 24 * 3600),
       json: flag.switch(),
+      ...tlsClientFlags,
     });
+    // A test tool: over TLS without --ca, it takes the server's certificate unverified.
+    const tls = clientTls(flags, false);
     const mode = modeOf(flags);
     // Client i connects to ports[i % n] (the modes say which i): a pair spans two servers.
     const ports = flags.ports ?? [flags.port];
@@ -74,7 +80,8 @@ runProgram(
         stallMs: STALL_MS,
         holdMs: flags.hold * 1000,
       },
-      (server) => connect(flags.host, portOf(server)),
+      (server) =>
+        tls ? connectTls(flags.host, portOf(server), tls) : connect(flags.host, portOf(server)),
       () => performance.now(),
     ).subscribe({
       next: (event) => {

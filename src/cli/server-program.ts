@@ -43,6 +43,8 @@ export interface ServerSetup<In, Out, Extra> {
   readonly nextId?: ServerOptions<Extra>['nextId'];
   readonly switchboard?: ServerOptions<Extra>['switchboard'];
   readonly operatorDeps?: OperatorDeps;
+  /** How the server listens: plain TCP (`listen`) unless the setup says otherwise (TLS). */
+  readonly listen?: typeof listen;
   /** Follows the server's updates while it runs (a cluster node's heartbeat). */
   follow?(update$: Observable<ServerUpdate>): void;
   /** Releases what the setup opened, once the server has stopped. */
@@ -148,7 +150,8 @@ function run<In, Out, Extra>(
     ...DEFAULT_TRANSPORT_OPTIONS,
     ...(idleMs > 0 ? { keepAliveMs: idleMs / 2 } : {}),
   };
-  const update$ = runServer(listen(flags.host, flags.port, transport), controls, setup.service, {
+  const listener$ = (setup.listen ?? listen)(flags.host, flags.port, transport);
+  const update$ = runServer(listener$, controls, setup.service, {
     maxClients: flags['max-clients'],
     maxClientsPerAddress: flags['max-clients-per-ip'],
     limits: limitsOf(flags),

@@ -7,6 +7,7 @@ import { ServerUpdate } from '../server/server';
 import { SqliteStore } from '../store/sqlite-store';
 import { flag, UsageError } from './flags';
 import { runServerProgram } from './server-program';
+import { serverTls, TLS_SERVER_USAGE, tlsServerFlags } from './tls-flags';
 
 runServerProgram('npm start --', {
   sizeFlag: 'max-frame-bytes',
@@ -16,11 +17,17 @@ runServerProgram('npm start --', {
     fsync: flag.choice('normal', ['normal', 'always'] as const),
     redis: flag.redisUrl(),
     node: flag.name(''),
+    ...tlsServerFlags,
   },
   flagsUsage:
-    '[--db FILE] [--max-pending N] [--fsync normal|always] [--redis redis://HOST:PORT [--node NAME]]',
+    '[--db FILE] [--max-pending N] [--fsync normal|always] [--redis redis://HOST:PORT [--node NAME]] ' +
+    TLS_SERVER_USAGE,
   console: true,
   setup: (flags, maxFrameBytes, log) => {
+    // First: a certificate that cannot be used stops the server before it opens anything.
+    const tls = serverTls(flags);
+    if (tls) log(tls.line);
+    const listener = tls ? { listen: tls.listen } : {};
     const counters = new DirectMessageCounters();
     const maxPending = flags['max-pending'];
     if (flags.redis === undefined) {
@@ -28,6 +35,7 @@ runServerProgram('npm start --', {
       const store = new SqliteStore({ file: flags.db, fsync: flags.fsync });
       return {
         service: chatService({ store, maxFrameBytes, maxPending, counters }),
+        ...listener,
         lastUserId: store.lastUserId,
         operatorDeps: { knownUsers: () => store.users(), directMessages: counters },
         close: () => store.close(),
@@ -38,6 +46,7 @@ runServerProgram('npm start --', {
       const { store, hub, ids, bus } = cluster;
       return {
         service: chatService({ store, maxFrameBytes, maxPending, counters, sharedStore: true }),
+        ...listener,
         nextId: () => ids.take(),
         switchboard: hub,
         operatorDeps: {
