@@ -61,6 +61,11 @@ export class RunningProgram {
     );
   }
 
+  /** Waits until `find` finds something, looking again at each line printed; `what` names it. */
+  when<T>(what: string, find: () => T | undefined): Promise<T> {
+    return this.until(what, find);
+  }
+
   private async until<T>(what: string, find: () => T | undefined): Promise<T> {
     for (;;) {
       const found = find();
