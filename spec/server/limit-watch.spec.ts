@@ -5,19 +5,23 @@ import { NO_LIMITS } from '../../src/server/limits';
 /** Actions that record what the watch did, and resolve `next` with the next one. */
 function recorder() {
   const done: string[] = [];
+  const state = { reading: true };
   let wake: (() => void) | undefined;
   const record = (what: string) => {
     done.push(what);
     wake?.();
   };
   const actions: LimitActions = {
+    get readingNow() {
+      return state.reading;
+    },
     pause: (ms) => record(`pause ${ms}`),
     slowedDown: (message) => record(`slowed: ${message}`),
     idle: (message) => record(`idle: ${message}`),
     unfinishedFrame: (message) => record(`frame: ${message}`),
   };
   const next = () => new Promise<void>((resolve) => (wake = resolve));
-  return { done, actions, next };
+  return { done, actions, next, state };
 }
 
 describe('LimitWatch', () => {
@@ -68,6 +72,20 @@ describe('LimitWatch', () => {
     await next();
     expect(done).to.deep.equal(['frame: a frame was begun and not finished within 0.03 s']);
     expect(Date.now() - startedAt).to.be.at.least(55);
+    watch.unsubscribe();
+  });
+
+  it('does not blame a frame unfinished while the connection is not read (over its rate, or backpressure)', async () => {
+    const { done, actions, next, state } = recorder();
+    const watch = new LimitWatch({ ...NO_LIMITS, frameTimeoutMs: 20 }, actions, Date.now);
+    const startedAt = Date.now();
+    state.reading = false;
+    watch.onChunk(true);
+    setTimeout(() => (state.reading = true), 30);
+    await next();
+    expect(done).to.deep.equal(['frame: a frame was begun and not finished within 0.02 s']);
+    // Not at 20 ms, while unread: 20 ms after the check that found it read again.
+    expect(Date.now() - startedAt).to.be.at.least(40);
     watch.unsubscribe();
   });
 

@@ -150,6 +150,10 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]>, LimitActions {
     this.transport.pauseFor(ms);
   }
 
+  get readingNow(): boolean {
+    return this.transport.reading;
+  }
+
   slowedDown(message: string): void {
     this.limited('rate', message);
     this.hear({ limited: message });

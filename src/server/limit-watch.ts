@@ -5,6 +5,8 @@ import { BucketRule, fullBucket, takeTokens, TokenBucket } from './token-bucket'
 export interface LimitActions {
   /** Reads nothing for `ms`: the sender is over its rate. */
   pause(ms: number): void;
+  /** Whether the connection reads now: a frame cannot be finished while it does not. */
+  readonly readingNow: boolean;
   /** The first time the sender is slowed down: says so to the log and to the client. */
   slowedDown(message: string): void;
   /** Nothing came for the idle timeout. */
@@ -94,8 +96,9 @@ export class LimitWatch {
   private armFrame(framesBefore: number): void {
     this.frameTimer = setTimeout(() => {
       this.frameTimer = undefined;
-      // Frames ended since: the one unfinished now began later, and gets its own time.
-      if (this.frames !== framesBefore) this.armFrame(this.frames);
+      // Frames ended since, the one unfinished now began later; or the connection is not
+      // read (over its rate, or its peer does not read what it is sent): its own time, again.
+      if (this.frames !== framesBefore || !this.actions.readingNow) this.armFrame(this.frames);
       else {
         const seconds = this.limits.frameTimeoutMs / 1000;
         this.actions.unfinishedFrame(`a frame was begun and not finished within ${seconds} s`);

@@ -106,6 +106,10 @@ export class SocketTransport implements Transport {
     this.socket.destroy();
   }
 
+  get reading(): boolean {
+    return !this.waitingForDrain && this.holdTimer === undefined;
+  }
+
   pauseFor(ms: number): void {
     if (this.socket.destroyed) return;
     clearTimeout(this.holdTimer);

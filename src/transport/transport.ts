@@ -19,6 +19,8 @@ export interface Transport {
   destroy(): void;
   /** Reads nothing from the peer for `ms` (a peer over its rate): its bytes wait in the network. */
   pauseFor(ms: number): void;
+  /** Whether it reads from the peer now: not while paused for a rate or for a peer that does not read. */
+  readonly reading: boolean;
 }
 
 export type TransportErrorCode = 'SLOW_CONSUMER';
