@@ -1,43 +1,20 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { firstValueFrom, Observable } from 'rxjs';
+import { firstValueFrom } from 'rxjs';
 import { BusMessage } from '../../src/cluster/bus-messages';
 import { NodeStatus } from '../../src/cluster/cluster-bus';
 import { JOIN, LEAVE } from '../../src/cluster/presence-scripts';
 import { RedisBus } from '../../src/cluster/redis-bus';
 import { RedisLink } from '../../src/cluster/redis-connection';
-import { Outgoing, StoreWrite } from '../../src/store/chat-store';
+import { StoreWrite } from '../../src/store/chat-store';
 import { RedisStore } from '../../src/store/redis-store';
 import { RedisProcess } from '../support/redis-server';
 import { expectStoreAsModel, storePlan } from '../support/store-model';
+import { failure, hash, message, result } from '../support/stores';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 /** Delivery numbers are Lua numbers inside the scripts: exact up to 2^53. */
 const MAX_DELIVERY = 2n ** 53n;
-
-/** A secret hash, different for each `n`. */
-function hash(n: number): Buffer {
-  return Buffer.alloc(32, n);
-}
-
-function message(from: bigint, recipient: bigint, msg: string, sentNow = false): Outgoing {
-  return { from, recipient, msg, sentNow };
-}
-
-/** What a store call emits. */
-function result<T>(work: Observable<T>): Promise<T> {
-  return firstValueFrom(work);
-}
-
-/** The error a store call ends with. */
-async function failure(work: Observable<unknown>): Promise<Error> {
-  try {
-    await firstValueFrom(work);
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the call did not fail');
-}
 
 /** A node's status as its heartbeat would say it. */
 function status(instance: string): NodeStatus {

@@ -4,38 +4,14 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstValueFrom, Observable } from 'rxjs';
-import { Outgoing, StoreWrite } from '../../src/store/chat-store';
+import { StoreWrite } from '../../src/store/chat-store';
 import { FsyncPolicy, SqliteStore, StoreOpenError } from '../../src/store/sqlite-store';
 import { RunningProgram } from '../support/programs';
 import { expectStoreAsModel, storePlan } from '../support/store-model';
+import { failure, hash, message, result } from '../support/stores';
 
 const root = join(__dirname, '..', '..');
 const MAX_INT64 = 2n ** 63n - 1n;
-
-/** A secret hash, different for each `n`. */
-function hash(n: number): Buffer {
-  return Buffer.alloc(32, n);
-}
-
-function message(from: bigint, recipient: bigint, msg: string, sentNow = false): Outgoing {
-  return { from, recipient, msg, sentNow };
-}
-
-/** What a store call emits, once its turn is committed. */
-function result<T>(work: Observable<T>): Promise<T> {
-  return firstValueFrom(work);
-}
-
-/** The error a store call ends with. */
-async function failure(work: Observable<unknown>): Promise<Error> {
-  try {
-    await firstValueFrom(work);
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the call did not fail');
-}
 
 /** The StoreOpenError that opening `file` throws. */
 function openError(file: string): StoreOpenError {
