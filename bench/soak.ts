@@ -27,6 +27,7 @@ import {
   MailboxFlood,
   markdownTable,
   MemoryWatch,
+  attackReports,
   Report,
   resettingClients,
   slowloris,
@@ -175,39 +176,13 @@ async function main(): Promise<number> {
   await victim.leave();
   const victimId = victim.id ?? 0n;
 
-  const reports = {
-    garbage: new Report(
-      'random garbage',
-      'clients sending random bytes, mutated frames, bad frames and huge prefixes, then ending',
-      'clients',
-    ),
-    resets: new Report(
-      'resets mid-frame',
-      'clients resetting (RST) inside a frame, a prefix, or while echoes are written',
-      'clients',
-    ),
-    storm: new Report(
-      'connect/disconnect storm',
-      '24 at a time: connect then close, reset, end after the handshake, hello then reset',
-      'connections',
-    ),
-    slowloris: new Report(
-      'slowloris',
+  const reports = attackReports({
+    slowloris:
       'half a frame then nothing, part of a prefix, a frame a byte every 300 ms; quiet clients beside them',
-      'clients',
-    ),
-    flood: new Report(
-      'flood from one address',
-      `100 connections at once from ${SOURCES.flood} each round; each accepted one floods echoes`,
-      'connections',
-    ),
-    mailbox: new Report(
-      'direct-message flood',
-      `3 connections a round flooding one offline user (--max-pending ${LIMITS.maxPending}); it drains its mailbox between rounds`,
-      'connections',
-    ),
-  };
-  const attackReports = Object.values(reports);
+    flood: `100 connections at once from ${SOURCES.flood} each round; each accepted one floods echoes`,
+    mailbox: `3 connections a round flooding one offline user (--max-pending ${LIMITS.maxPending}); it drains its mailbox between rounds`,
+  });
+  const everyAttack = Object.values(reports);
 
   users.forEach((user) => user.startChatting());
   const chattingFrom = Date.now();
@@ -298,7 +273,7 @@ async function main(): Promise<number> {
         report.check(true, 'the server logs every one gone (disconnected, or refused)');
       }
     } else {
-      for (const report of attackReports) report.interrupted++;
+      for (const report of everyAttack) report.interrupted++;
     }
     // The victim drains what was kept for it.
     progress(`round ${rounds}: the victim drains its mailbox`);
@@ -417,7 +392,7 @@ async function main(): Promise<number> {
   servers.stopAll();
   rmSync(directory, { recursive: true, force: true });
 
-  const all = [honest, ...attackReports, crash, server];
+  const all = [honest, ...everyAttack, crash, server];
   const badInputs = [...reports.garbage.figures]
     .filter(([name]) => name.startsWith('bad inputs'))
     .reduce((total, [, value]) => total + value, 0);

@@ -19,6 +19,7 @@ import {
   MailboxFlood,
   markdownTable,
   MemoryWatch,
+  attackReports,
   Report,
   resettingClients,
   slowloris,
@@ -83,38 +84,11 @@ describe('the chat server under attack', function () {
     await victim.leave();
     const victimId = victim.id as bigint;
 
-    const reports = {
-      garbage: new Report(
-        'random garbage',
-        'clients sending random bytes, mutated frames, bad frames and huge prefixes, then ending',
-        'clients',
-      ),
-      resets: new Report(
-        'resets mid-frame',
-        'clients resetting (RST) inside a frame, a prefix, or while echoes are written',
-        'clients',
-      ),
-      storm: new Report(
-        'connect/disconnect storm',
-        '24 at a time: connect then close, reset, end after the handshake, hello then reset',
-        'connections',
-      ),
-      slowloris: new Report(
-        'slowloris',
-        'half a frame then nothing, part of a prefix, a frame a byte every 300 ms',
-        'clients',
-      ),
-      flood: new Report(
-        'flood from one address',
-        `100 connections at once from ${SOURCES.flood}, twice; each accepted one floods echoes`,
-        'connections',
-      ),
-      mailbox: new Report(
-        'direct-message flood',
-        `4 connections flooding one offline user (--max-pending ${LIMITS.maxPending})`,
-        'connections',
-      ),
-    };
+    const reports = attackReports({
+      slowloris: 'half a frame then nothing, part of a prefix, a frame a byte every 300 ms',
+      flood: `100 connections at once from ${SOURCES.flood}, twice; each accepted one floods echoes`,
+      mailbox: `4 connections flooding one offline user (--max-pending ${LIMITS.maxPending})`,
+    });
     const mailbox = new MailboxFlood(env, reports.mailbox, books);
 
     users.forEach((user) => user.startChatting());

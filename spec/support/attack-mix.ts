@@ -330,6 +330,30 @@ export class Report {
   }
 }
 
+/** The report of each attack; `how` says how this run carries out the three that differ. */
+export function attackReports(how: { slowloris: string; flood: string; mailbox: string }) {
+  return {
+    garbage: new Report(
+      'random garbage',
+      'clients sending random bytes, mutated frames, bad frames and huge prefixes, then ending',
+      'clients',
+    ),
+    resets: new Report(
+      'resets mid-frame',
+      'clients resetting (RST) inside a frame, a prefix, or while echoes are written',
+      'clients',
+    ),
+    storm: new Report(
+      'connect/disconnect storm',
+      '24 at a time: connect then close, reset, end after the handshake, hello then reset',
+      'connections',
+    ),
+    slowloris: new Report('slowloris', how.slowloris, 'clients'),
+    flood: new Report('flood from one address', how.flood, 'connections'),
+    mailbox: new Report('direct-message flood', how.mailbox, 'connections'),
+  };
+}
+
 export interface AttackEnv {
   readonly target: Target;
   readonly limits: Limits;
