@@ -10,6 +10,7 @@ import {
   Refusal,
   ServerFrame,
 } from '../protocol/messages';
+import { ScannedChatMessage, SplicedEcho } from '../protocol/spliced-chat-message';
 import { StoredDelivery, StoreOutcome } from '../store/chat-store';
 
 /** The frames the chat server sends, built from plain values. */
@@ -23,7 +24,11 @@ export function refusedHandshake(reason?: string): ServerFrame {
   return { handshake: { id: Long.ZERO, error: true, ...(reason === undefined ? {} : { reason }) } };
 }
 
-export function echo(from: Long, { to, msg }: ChatMessage, receipt?: Receipt): ServerFrame {
+/** A message back to its sender, from `from`; a scanned one's bytes are copied, not encoded again. */
+export function echo(from: Long, message: ChatMessage, receipt?: Receipt): ServerFrame {
+  if (message instanceof ScannedChatMessage)
+    return { chat: new SplicedEcho(from, message, receipt) };
+  const { to, msg } = message;
   return { chat: receipt ? { from, to, msg, receipt } : { from, to, msg } };
 }
 

@@ -1,5 +1,6 @@
 import Long from 'long';
 import { ChatMessage, Hello } from '../protocol/messages';
+import { ScannedChatMessage } from '../protocol/spliced-chat-message';
 import { UserId } from '../server/service';
 
 /** What a frame from a user asks for. */
@@ -25,6 +26,7 @@ function isControl(message: ChatMessage): boolean {
 
 /** Whether a frame is an ordinary message that only comes back: the fast path. */
 export function isEchoOnly(message: ChatMessage, sender: Long): boolean {
+  if (message instanceof ScannedChatMessage) return message.isEchoFor(sender.low, sender.high);
   const { to } = message;
   return !isControl(message) && (to.isNegative() || to.isZero() || to.equals(sender));
 }

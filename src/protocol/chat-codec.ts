@@ -4,6 +4,7 @@ import { FrameDecoder } from './frame-decoder';
 import * as generated from './generated/chat';
 import { ChatMessage, Handshake, ServerFrame } from './messages';
 import { ProtocolError } from './protocol-error';
+import { scanChatMessage, SplicedEcho } from './spliced-chat-message';
 
 /** The default and the usual limit on a frame's size. */
 export const DEFAULT_MAX_FRAME_BYTES = 65536;
@@ -100,9 +101,43 @@ export function chatMessageCodec(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Codec
   );
 }
 
+/**
+ * ChatMessages as the chat server reads them: a frame of only `from`, `to` and `msg` is scanned,
+ * not decoded, and keeps its bytes for its echo (`SplicedEcho`); any other is decoded.
+ */
+export function scanningChatMessageCodec(
+  maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+): Codec<ChatMessage> {
+  const decoded = chatMessageCodec(maxFrameBytes);
+  return {
+    decoder: () =>
+      new MessageDecoder(
+        maxFrameBytes,
+        (frame) => scanChatMessage(frame) ?? decodeFrame(chatMessages, 'ChatMessage', frame),
+      ),
+    // A scanned message's fields are getters, which protobufjs does not see: copied out first.
+    encode: (values) => decoded.encode(values.map(({ from, to, msg }) => ({ from, to, msg }))),
+  };
+}
+
+function isSplicedEcho(frame: ServerFrame): boolean {
+  return 'chat' in frame && frame.chat instanceof SplicedEcho;
+}
+
+/** Echoes whose bytes are copied from the messages they echo: one buffer, written in one pass. */
+function encodeSplicedEchoes(frames: readonly ServerFrame[]): Uint8Array {
+  const echoes = frames.map((frame) => (frame as { chat: SplicedEcho }).chat);
+  let length = 0;
+  for (const echo of echoes) length += echo.framedLength;
+  const bytes = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (const echo of echoes) offset = echo.writeFramed(bytes, offset);
+  return bytes;
+}
+
 /** What the chat server sends: a Handshake first, then ChatMessages. */
 export function serverFrameCodec(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Codec<ServerFrame> {
-  return delimitedCodec<ServerFrame>(
+  const codec = delimitedCodec<ServerFrame>(
     maxFrameBytes,
     (frame, index) =>
       index === 0
@@ -110,7 +145,13 @@ export function serverFrameCodec(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Codec
         : { chat: decodeFrame(chatMessages, 'ChatMessage', frame) },
     (frame, writer) => {
       if ('handshake' in frame) handshakes.encode(frame.handshake, writer);
+      else if (frame.chat instanceof SplicedEcho) writer.raw(frame.chat.bytes());
       else chatMessages.encode(frame.chat, writer);
     },
   );
+  return {
+    decoder: () => codec.decoder(),
+    encode: (frames) =>
+      frames.every(isSplicedEcho) ? encodeSplicedEchoes(frames) : codec.encode(frames),
+  };
 }

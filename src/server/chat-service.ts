@@ -3,8 +3,8 @@ import { ChatDeps, chatSession, ChatSignal } from '../chat/chat-session';
 import { refusedHandshake } from '../chat/chat-frames';
 import { DirectMessageCounters } from '../chat/direct-message-counters';
 import {
-  chatMessageCodec,
   DEFAULT_MAX_FRAME_BYTES,
+  scanningChatMessageCodec,
   serverFrameCodec,
 } from '../protocol/chat-codec';
 import { ChatMessage, ServerFrame } from '../protocol/messages';
@@ -62,7 +62,7 @@ export function chatService({
 }: ChatServiceOptions): ChatService {
   const deps: ChatDeps = { store, maxPending, counters, newSecret, sharedStore };
   return {
-    incoming: chatMessageCodec(maxFrameBytes),
+    incoming: scanningChatMessageCodec(maxFrameBytes),
     outgoing: serverFrameCodec(maxFrameBytes),
     session: (id, server) => chatSession(id, server, deps),
     refusal: [refusedHandshake()],
