@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import Long from 'long';
-import { chatMessageCodec, frameCodec, serverFrameCodec } from '../../src/protocol/chat-codec';
+import {
+  chatMessageCodec,
+  frameCodec,
+  scanningChatMessageCodec,
+  serverFrameCodec,
+} from '../../src/protocol/chat-codec';
 import { ChatMessage, parseInt64 } from '../../src/protocol/messages';
 import { ProtocolError } from '../../src/protocol/protocol-error';
 import { everyCutInTwoOrThree } from '../support/chunkings';
@@ -34,6 +39,22 @@ describe('chat codecs', () => {
       message('0', '0', 'line\nbreak and \u0000 nul'),
     ];
     expect(decodeAll(codec.encode(messages)).map(plain)).to.deep.equal(messages.map(plain));
+  });
+
+  it('reads as the chat server does (scanning what it can) the same messages, and writes them back the same', () => {
+    const scanning = scanningChatMessageCodec(1000);
+    const messages: ChatMessage[] = [
+      message('9223372036854775807', '-9223372036854775808', 'héllo, 世界 😀'),
+      message('0', '0', ''),
+      { ...message('0', '0', ''), ack: Long.fromNumber(7, true) },
+      { ...message('0', '0', ''), hello: { id: Long.fromNumber(3) } },
+    ];
+    const bytes = codec.encode(messages);
+    const read = scanning.decoder().push(bytes);
+    expect(read.map(plain)).to.deep.equal(messages.map(plain));
+    expect(read[2]?.ack?.toString()).to.equal('7');
+    expect(read[3]?.hello?.id?.toString()).to.equal('3');
+    expect(Buffer.from(scanning.encode(read))).to.deep.equal(Buffer.from(bytes));
   });
 
   it('decodes an empty frame as a message with every field at its default', () => {

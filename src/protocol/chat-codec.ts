@@ -4,7 +4,7 @@ import { FrameDecoder } from './frame-decoder';
 import * as generated from './generated/chat';
 import { ChatMessage, Handshake, ServerFrame } from './messages';
 import { ProtocolError } from './protocol-error';
-import { scanChatMessage, SplicedEcho } from './spliced-chat-message';
+import { ScannedChatMessage, scanChatMessage, SplicedEcho } from './spliced-chat-message';
 
 /** The default and the usual limit on a frame's size. */
 export const DEFAULT_MAX_FRAME_BYTES = 65536;
@@ -101,6 +101,13 @@ export function chatMessageCodec(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Codec
   );
 }
 
+/** A scanned message's fields are getters, which protobufjs does not see: copied out. */
+function withOwnFields(message: ChatMessage): ChatMessage {
+  if (!(message instanceof ScannedChatMessage)) return message;
+  const { from, to, msg } = message;
+  return { from, to, msg };
+}
+
 /**
  * ChatMessages as the chat server reads them: a frame of only `from`, `to` and `msg` is scanned,
  * not decoded, and keeps its bytes for its echo (`SplicedEcho`); any other is decoded.
@@ -115,8 +122,7 @@ export function scanningChatMessageCodec(
         maxFrameBytes,
         (frame) => scanChatMessage(frame) ?? decodeFrame(chatMessages, 'ChatMessage', frame),
       ),
-    // A scanned message's fields are getters, which protobufjs does not see: copied out first.
-    encode: (values) => decoded.encode(values.map(({ from, to, msg }) => ({ from, to, msg }))),
+    encode: (values) => decoded.encode(values.map(withOwnFields)),
   };
 }
 
