@@ -8,7 +8,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import Long from 'long';
-import { chatMessageCodec, frameCodec, serverFrameCodec } from '../../src/protocol/chat-codec';
+import {
+  chatMessageCodec,
+  frameCodec,
+  scanningChatMessageCodec,
+  serverFrameCodec,
+} from '../../src/protocol/chat-codec';
 import { Decoder } from '../../src/protocol/codec';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import { LineDecoder } from '../../src/protocol/line-decoder';
@@ -554,20 +559,25 @@ describe('fuzzing the decoders', function () {
   this.timeout(20_000);
 
   describe('valid streams, cut anywhere', () => {
-    it('decodes any list of ChatMessages to exactly those messages, however the bytes are cut', () => {
-      fc.assert(
-        fc.property(
-          chunked(fc.array(writtenMessage, { maxLength: 8 }), writeStream),
-          ({ value: messages, chunks }) => {
-            const decoder = chatMessageCodec().decoder();
-            const decoded = chunks.flatMap((chunk) => decoder.push(chunk));
-            decoded.push(...decoder.end());
-            expect(decoded.map(chatModelOf)).to.deep.equal(messages.map(({ model }) => model));
-          },
-        ),
-        RUNS,
-      );
-    });
+    for (const [name, codec] of [
+      ['', chatMessageCodec],
+      [', scanning as the chat server does', scanningChatMessageCodec],
+    ] as const) {
+      it(`decodes any list of ChatMessages to exactly those messages, however the bytes are cut${name}`, () => {
+        fc.assert(
+          fc.property(
+            chunked(fc.array(writtenMessage, { maxLength: 8 }), writeStream),
+            ({ value: messages, chunks }) => {
+              const decoder = codec().decoder();
+              const decoded = chunks.flatMap((chunk) => decoder.push(chunk));
+              decoded.push(...decoder.end());
+              expect(decoded.map(chatModelOf)).to.deep.equal(messages.map(({ model }) => model));
+            },
+          ),
+          RUNS,
+        );
+      });
+    }
 
     it('says a frame is partial exactly while the bytes so far end inside one (what the frame timeout relies on)', () => {
       fc.assert(
@@ -704,6 +714,7 @@ describe('fuzzing the decoders', function () {
     for (const [name, newDecoder, plain] of [
       ['ChatMessage frames', () => chatMessageCodec().decoder(), chatPlain],
       ['ChatMessage frames of at most 16 bytes', () => chatMessageCodec(16).decoder(), chatPlain],
+      ['ChatMessage frames, scanning', () => scanningChatMessageCodec().decoder(), chatPlain],
       ['server frames', () => serverFrameCodec().decoder(), serverFrameModel],
       [
         'raw frames of at most 8 bytes',
