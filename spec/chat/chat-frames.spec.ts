@@ -13,7 +13,11 @@ import {
   refusedReceipt,
   welcome,
 } from '../../src/chat/chat-frames';
-import { chatMessageCodec, serverFrameCodec } from '../../src/protocol/chat-codec';
+import {
+  chatMessageCodec,
+  scanningChatMessageCodec,
+  serverFrameCodec,
+} from '../../src/protocol/chat-codec';
 import {
   ChatMessage,
   NoticeCode,
@@ -22,6 +26,7 @@ import {
   Refusal,
   ServerFrame,
 } from '../../src/protocol/messages';
+import { SplicedChatMessage } from '../../src/protocol/spliced-chat-message';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 const MAX_UINT64 = 2n ** 64n - 1n;
@@ -164,6 +169,33 @@ describe('chat frames', () => {
         to: MAX_INT64.toString(),
         delivery: MAX_UINT64.toString(),
       });
+    });
+  });
+
+  describe('a scanned message passed on', () => {
+    const sender = Long.fromBigInt(MAX_INT64);
+    const to = Long.fromBigInt(12n);
+    const frame = Buffer.from(chatMessageCodec().encode([{ from: Long.ZERO, to, msg: 'hé' }]));
+    const [scanned] = scanningChatMessageCodec().decoder().push(frame);
+    const [decoded] = chatMessageCodec().decoder().push(frame);
+    const bytes = (frame: ServerFrame) => Buffer.from(serverFrameCodec().encode([frame]));
+
+    it("is echoed with its receipt in the bytes of the decoded message's echo", () => {
+      const receipt = receiptFor({ delivery: 1n }, false);
+      expect(bytes(echo(sender, scanned as ChatMessage, receipt))).to.deep.equal(
+        bytes(echo(sender, decoded as ChatMessage, receipt)),
+      );
+    });
+
+    it('is delivered live in the bytes of a delivery of its text; redelivered, as stored', () => {
+      for (const redelivered of [false, true]) {
+        const stored = { delivery: MAX_UINT64, from: MAX_INT64, msg: 'hé', redelivered };
+        const live = { ...stored, message: scanned as ChatMessage };
+        expect(chatOf(deliveryFrame(to, live)) instanceof SplicedChatMessage).to.equal(
+          !redelivered,
+        );
+        expect(bytes(deliveryFrame(to, live))).to.deep.equal(bytes(deliveryFrame(to, stored)));
+      }
     });
   });
 

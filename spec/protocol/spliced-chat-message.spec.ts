@@ -6,7 +6,8 @@ import { ChatMessage, Receipt, ReceiptStatus, Refusal } from '../../src/protocol
 import {
   scanChatMessage,
   ScannedChatMessage,
-  SplicedEcho,
+  SplicedChatMessage,
+  SplicedFields,
 } from '../../src/protocol/spliced-chat-message';
 
 const INT64_MIN = -(2n ** 63n);
@@ -72,23 +73,48 @@ function fieldsOf(message: ChatMessage) {
   return { from: message.from.toString(), to: message.to.toString(), msg: message.msg };
 }
 
-/** What protobufjs encodes for the echo of `message` from `sender`, without a length prefix. */
-function encodedEcho(sender: Long, message: ChatMessage, receipt: Receipt | undefined): Buffer {
+/**
+ * What protobufjs encodes for `message` passed on from `sender`, with a delivery number or a
+ * receipt (or both, or neither), without a length prefix.
+ */
+function encodedPassedOn(sender: Long, message: ChatMessage, fields: SplicedFields): Buffer {
   const { to, msg } = message;
-  const echo = receipt ? { from: sender, to, msg, receipt } : { from: sender, to, msg };
-  return Buffer.from(generated.ChatMessage.encode(echo).finish());
+  const { delivery, receipt } = fields;
+  return Buffer.from(
+    generated.ChatMessage.encode({
+      from: sender,
+      to,
+      msg,
+      ...(delivery === undefined ? {} : { delivery: Long.fromBigInt(delivery, true) }),
+      ...(receipt === undefined ? {} : { receipt }),
+    }).finish(),
+  );
 }
 
 function framed(body: Buffer): string {
   return Buffer.from([...varint(BigInt(body.length)), ...body]).toString('hex');
 }
 
-function splicedEcho(sender: Long, scanned: ScannedChatMessage, receipt: Receipt | undefined) {
-  const echo = new SplicedEcho(sender, scanned, receipt);
-  const bytes = Buffer.alloc(echo.framedLength);
-  expect(echo.writeFramed(bytes, 0)).to.equal(bytes.length);
+function writtenFramed(message: SplicedChatMessage): string {
+  const bytes = Buffer.alloc(message.framedLength);
+  expect(message.writeFramed(bytes, 0)).to.equal(bytes.length);
   return bytes.toString('hex');
 }
+
+const deliveries = fc.option(
+  fc.oneof(
+    fc.bigInt({ min: 1n, max: 300n }),
+    fc.constantFrom(2n ** 53n - 1n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n),
+    fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }),
+  ),
+  { nil: undefined },
+);
+const splicedFields: fc.Arbitrary<SplicedFields> = fc
+  .tuple(deliveries, fc.constantFrom(...RECEIPTS))
+  .map(([delivery, receipt]) => ({
+    ...(delivery === undefined ? {} : { delivery }),
+    ...(receipt === undefined ? {} : { receipt }),
+  }));
 
 const senders = fc.bigInt({ min: 1n, max: INT64_MAX }).map((id) => Long.fromBigInt(id));
 
@@ -111,7 +137,7 @@ describe('spliced chat messages', () => {
     );
   });
 
-  it('scans only what protobufjs decodes, to the same fields, and echoes it byte for byte as protobufjs would', () => {
+  it('scans only what protobufjs decodes, to the same fields, and passes it on byte for byte as protobufjs would', () => {
     fc.assert(
       fc.property(
         fc.oneof(
@@ -119,15 +145,17 @@ describe('spliced chat messages', () => {
           fc.uint8Array({ maxLength: 24 }).map((b) => Buffer.from(b)),
         ),
         senders,
-        fc.constantFrom(...RECEIPTS),
-        (frame, sender, receipt) => {
+        splicedFields,
+        (frame, sender, fields) => {
           const scanned = scanChatMessage(frame);
           if (!scanned) return;
           const decoded = decode(frame);
           expect(fieldsOf(scanned)).to.deep.equal(fieldsOf(decoded));
-          const expected = encodedEcho(sender, decoded, receipt);
-          expect(splicedEcho(sender, scanned, receipt)).to.equal(framed(expected));
-          expect(new SplicedEcho(sender, scanned, receipt).bytes()).to.deep.equal(expected);
+          const expected = encodedPassedOn(sender, decoded, fields);
+          const spliced = new SplicedChatMessage(sender, scanned, fields);
+          expect(writtenFramed(spliced)).to.equal(framed(expected));
+          expect(spliced.bytes()).to.deep.equal(expected);
+          expect(spliced.delivery.toString()).to.equal(String(fields.delivery ?? 0n));
         },
       ),
       { numRuns: 5000 },

@@ -10,7 +10,7 @@ import {
   Refusal,
   ServerFrame,
 } from '../protocol/messages';
-import { ScannedChatMessage, SplicedEcho } from '../protocol/spliced-chat-message';
+import { ScannedChatMessage, SplicedChatMessage } from '../protocol/spliced-chat-message';
 import { StoredDelivery, StoreOutcome } from '../store/chat-store';
 
 /** The frames the chat server sends, built from plain values. */
@@ -26,8 +26,9 @@ export function refusedHandshake(reason?: string): ServerFrame {
 
 /** A message back to its sender, from `from`; a scanned one's bytes are copied, not encoded again. */
 export function echo(from: Long, message: ChatMessage, receipt?: Receipt): ServerFrame {
-  if (message instanceof ScannedChatMessage)
-    return { chat: new SplicedEcho(from, message, receipt) };
+  if (message instanceof ScannedChatMessage) {
+    return { chat: new SplicedChatMessage(from, message, receipt ? { receipt } : {}) };
+  }
   const { to, msg } = message;
   return { chat: receipt ? { from, to, msg, receipt } : { from, to, msg } };
 }
@@ -36,12 +37,29 @@ export function announcement(text: string): ServerFrame {
   return { chat: { from: OPERATOR_ID, to: Long.ZERO, msg: text } };
 }
 
-/** The frame of a delivery; `from` is its sender's id as a Long, when the caller has it. */
+/** A delivery passed on live from its sender's connection, with the message as it was sent. */
+export interface LiveDelivery extends StoredDelivery {
+  readonly message: ChatMessage;
+}
+
+/**
+ * The frame of a delivery; `from` is its sender's id as a Long, when the caller has it. A live
+ * delivery of a scanned message copies its bytes.
+ */
 export function deliveryFrame(
   to: Long,
-  delivery: StoredDelivery,
+  delivery: StoredDelivery | LiveDelivery,
   from = Long.fromBigInt(delivery.from),
 ): ServerFrame {
+  if (
+    'message' in delivery &&
+    delivery.message instanceof ScannedChatMessage &&
+    !delivery.redelivered
+  ) {
+    return {
+      chat: new SplicedChatMessage(from, delivery.message, { delivery: delivery.delivery }),
+    };
+  }
   const chat: ChatMessage = {
     from,
     to,

@@ -23,6 +23,7 @@ import {
   echo,
   errorNotice,
   handshake,
+  LiveDelivery,
   NoticeCodeName,
   Outcome,
   receiptFor,
@@ -62,7 +63,8 @@ export interface ChatDeps {
 export interface Delivered {
   /** `to` as the sender wrote it: the recipient's id. */
   readonly to: Long;
-  readonly deliveries: readonly StoredDelivery[];
+  /** Live ones carry their message as it was sent. */
+  readonly deliveries: readonly (StoredDelivery | LiveDelivery)[];
 }
 
 /** Direct messages passed on live, not kept, while the store cannot be reached. */
@@ -419,7 +421,13 @@ class ChatSession implements Session<ChatMessage, ServerFrame, ChatSignal> {
         else relayed.set(recipient, { to, from: this.user, texts: [msg] });
         return;
       }
-      const delivery = { delivery: outcome.delivery, from: this.user, msg, redelivered: false };
+      const delivery: LiveDelivery = {
+        delivery: outcome.delivery,
+        from: this.user,
+        msg,
+        redelivered: false,
+        message: directs[index] as ChatMessage,
+      };
       const known = stored.get(recipient);
       if (known) known.deliveries.push(delivery);
       else stored.set(recipient, { to, deliveries: [delivery] });

@@ -4,7 +4,7 @@ import { FrameDecoder } from './frame-decoder';
 import * as generated from './generated/chat';
 import { ChatMessage, Handshake, ServerFrame } from './messages';
 import { ProtocolError } from './protocol-error';
-import { ScannedChatMessage, scanChatMessage, SplicedEcho } from './spliced-chat-message';
+import { ScannedChatMessage, scanChatMessage, SplicedChatMessage } from './spliced-chat-message';
 
 /** The default and the usual limit on a frame's size. */
 export const DEFAULT_MAX_FRAME_BYTES = 65536;
@@ -110,7 +110,8 @@ function withOwnFields(message: ChatMessage): ChatMessage {
 
 /**
  * ChatMessages as the chat server reads them: a frame of only `from`, `to` and `msg` is scanned,
- * not decoded, and keeps its bytes for its echo (`SplicedEcho`); any other is decoded.
+ * not decoded, and keeps its bytes for its echo and its delivery (`SplicedChatMessage`); any
+ * other is decoded.
  */
 export function scanningChatMessageCodec(
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
@@ -126,18 +127,18 @@ export function scanningChatMessageCodec(
   };
 }
 
-function isSplicedEcho(frame: ServerFrame): boolean {
-  return 'chat' in frame && frame.chat instanceof SplicedEcho;
+function isSpliced(frame: ServerFrame): boolean {
+  return 'chat' in frame && frame.chat instanceof SplicedChatMessage;
 }
 
-/** Echoes whose bytes are copied from the messages they echo: one buffer, written in one pass. */
-function encodeSplicedEchoes(frames: readonly ServerFrame[]): Uint8Array {
-  const echoes = frames.map((frame) => (frame as { chat: SplicedEcho }).chat);
+/** Messages whose bytes are copied from the messages they pass on: one buffer, written in one pass. */
+function encodeSpliced(frames: readonly ServerFrame[]): Uint8Array {
+  const messages = frames.map((frame) => (frame as { chat: SplicedChatMessage }).chat);
   let length = 0;
-  for (const echo of echoes) length += echo.framedLength;
+  for (const message of messages) length += message.framedLength;
   const bytes = Buffer.allocUnsafe(length);
   let offset = 0;
-  for (const echo of echoes) offset = echo.writeFramed(bytes, offset);
+  for (const message of messages) offset = message.writeFramed(bytes, offset);
   return bytes;
 }
 
@@ -151,13 +152,12 @@ export function serverFrameCodec(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Codec
         : { chat: decodeFrame(chatMessages, 'ChatMessage', frame) },
     (frame, writer) => {
       if ('handshake' in frame) handshakes.encode(frame.handshake, writer);
-      else if (frame.chat instanceof SplicedEcho) writer.raw(frame.chat.bytes());
+      else if (frame.chat instanceof SplicedChatMessage) writer.raw(frame.chat.bytes());
       else chatMessages.encode(frame.chat, writer);
     },
   );
   return {
     decoder: () => codec.decoder(),
-    encode: (frames) =>
-      frames.every(isSplicedEcho) ? encodeSplicedEchoes(frames) : codec.encode(frames),
+    encode: (frames) => (frames.every(isSpliced) ? encodeSpliced(frames) : codec.encode(frames)),
   };
 }

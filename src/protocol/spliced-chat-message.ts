@@ -7,6 +7,7 @@ import { ChatMessage, Receipt } from './messages';
 const FROM_TAG = 0x08;
 const TO_TAG = 0x10;
 const MSG_TAG = 0x1a;
+const DELIVERY_TAG = 0x20;
 const RECEIPT_TAG = 0x32;
 const MAX_VARINT_BYTES = 10;
 
@@ -209,20 +210,60 @@ const encodedReceipt = encodedOnce((receipt: Receipt) =>
 /** The `from` field of a message from this id, tag and value. */
 const encodedFrom = encodedOnce((from: Long) => generated.ChatMessage.encode({ from }).finish());
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The 7-bit groups of a uint64, least significant first: what its varint holds. */
+function uint64Groups(value: bigint): number[] {
+  const groups: number[] = [];
+  if (value <= MAX_SAFE) {
+    let rest = Number(value);
+    do {
+      groups.push(rest % 128);
+      rest = Math.floor(rest / 128);
+    } while (rest > 0);
+    return groups;
+  }
+  let rest = BigInt.asUintN(64, value);
+  do {
+    groups.push(Number(rest & 0x7fn));
+    rest >>= 7n;
+  } while (rest > 0n);
+  return groups;
+}
+
+function writeGroups(target: Buffer, offset: number, groups: readonly number[]): number {
+  let at = offset;
+  const last = groups.length - 1;
+  for (let i = 0; i < last; i++) target[at++] = (groups[i] as number) | 0x80;
+  target[at++] = groups[last] as number;
+  return at;
+}
+
+/** What the server adds to a scanned message besides its sender: a delivery number, or a receipt. */
+export interface SplicedFields {
+  readonly delivery?: bigint;
+  readonly receipt?: Receipt;
+}
+
 /**
- * The echo of a scanned message to its sender: `from` set, `to` and `msg` copied as they came,
- * and a receipt. Its bytes are what protobufjs encodes for the same fields.
+ * A scanned message on its way on, from `from`: back to its sender as an echo (with a receipt),
+ * or to its recipient as a delivery (with its number); `to` and `msg` are copied as they came.
+ * Its bytes are what protobufjs encodes for the same fields.
  */
-export class SplicedEcho implements ChatMessage {
+export class SplicedChatMessage implements ChatMessage {
+  readonly receipt: Receipt | null;
   private readonly fromBytes: Buffer;
+  private readonly deliveryGroups: readonly number[] | undefined;
   private readonly receiptBytes: Buffer | undefined;
 
   constructor(
     readonly from: Long,
     readonly of: ScannedChatMessage,
-    readonly receipt: Receipt | null = null,
+    { delivery, receipt }: SplicedFields = {},
   ) {
     this.fromBytes = encodedFrom(from);
+    this.deliveryGroups = delivery ? uint64Groups(delivery) : undefined;
+    this.receipt = receipt ?? null;
     this.receiptBytes = receipt ? encodedReceipt(receipt) : undefined;
   }
 
@@ -234,14 +275,21 @@ export class SplicedEcho implements ChatMessage {
     return this.of.msg;
   }
 
+  get delivery(): Long {
+    const groups = this.deliveryGroups ?? [0];
+    const value = groups.reduceRight((sum, group) => (sum << 7n) | BigInt(group), 0n);
+    return Long.fromBigInt(value, true);
+  }
+
   /** The length of the message's bytes, without a length prefix. */
   get byteLength(): number {
-    const { of, receiptBytes } = this;
+    const { of, deliveryGroups, receiptBytes } = this;
     const textLength = of.msgEnd - of.msgStart;
     return (
       this.fromBytes.length +
       (of.toEnd > of.toStart ? 1 + of.toEnd - of.toStart : 0) +
       (textLength > 0 ? 1 + varintLength(textLength) + textLength : 0) +
+      (deliveryGroups ? 1 + deliveryGroups.length : 0) +
       (receiptBytes ? 1 + varintLength(receiptBytes.length) + receiptBytes.length : 0)
     );
   }
@@ -259,9 +307,8 @@ export class SplicedEcho implements ChatMessage {
   }
 
   private writeTo(target: Buffer, offset: number): number {
-    const { of, receiptBytes } = this;
+    const { of, deliveryGroups, receiptBytes, fromBytes } = this;
     const { frame } = of;
-    const { fromBytes } = this;
     let at = copyBytes(fromBytes, 0, fromBytes.length, target, offset);
     if (of.toEnd > of.toStart) {
       target[at++] = TO_TAG;
@@ -271,6 +318,10 @@ export class SplicedEcho implements ChatMessage {
       target[at++] = MSG_TAG;
       at = writeVarint(target, at, of.msgEnd - of.msgStart);
       at = copyBytes(frame, of.msgStart, of.msgEnd, target, at);
+    }
+    if (deliveryGroups) {
+      target[at++] = DELIVERY_TAG;
+      at = writeGroups(target, at, deliveryGroups);
     }
     if (receiptBytes) {
       target[at++] = RECEIPT_TAG;
