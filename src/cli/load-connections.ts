@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { ConnectionOptions, connect as tlsConnect, createSecureContext } from 'node:tls';
 import { Observable, of, retry, throwError } from 'rxjs';
 import {
   DEFAULT_PORT_RANGE,
@@ -36,14 +36,21 @@ interface LocalEnd {
   readonly family?: 4;
 }
 
-function openSocket(host: string, port: number, local: LocalEnd, tls?: TlsTrust): Socket {
+/**
+ * What TLS clients trusting `trust` share: one secure context, made once (one a connection cost
+ * the load tester 0.6 ms of CPU each).
+ */
+export type TlsClient = Pick<ConnectionOptions, 'rejectUnauthorized' | 'secureContext'>;
+
+export function tlsClient(trust: TlsTrust): TlsClient {
+  const context = createSecureContext(trust.ca === undefined ? {} : { ca: trust.ca });
+  return { rejectUnauthorized: trust.verify ?? true, secureContext: context };
+}
+
+function openSocket(host: string, port: number, local: LocalEnd, tls?: TlsClient): Socket {
   if (tls === undefined) return createConnection({ host, port, allowHalfOpen: true, ...local });
-  const trust = {
-    rejectUnauthorized: tls.verify ?? true,
-    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-  };
   // tls.connect hands its TCP options, the local end among them, to the socket's connect.
-  const socket = tlsConnect({ host, port, ...local, ...trust });
+  const socket = tlsConnect({ host, port, ...local, ...tls });
   // Half-open, as over TCP: it ends its side and still reads the server's last replies.
   socket.allowHalfOpen = true;
   return socket;
@@ -63,7 +70,7 @@ const portTaken = (error: unknown) => {
 export function connectFrom(
   host: string,
   port: number,
-  tls: TlsTrust | undefined,
+  tls: TlsClient | undefined,
   source: Source | undefined,
 ): Observable<Transport> {
   const ready = tls === undefined ? 'connect' : 'secureConnect';
