@@ -26,9 +26,8 @@ export function fileLimitFor(wanted: number): FileLimit {
   return { limit: hardLimit(), refused };
 }
 
-/** `command` started with the limit as its soft and hard open-file limit. */
+/** bash's arguments that run `command` with the limit as its soft and hard open-file limit. */
 export const withFileLimit = (files: FileLimit, command: readonly string[]) => [
-  'bash',
   '-c',
   'ulimit -n "$1" && shift && exec "$@"',
   'bench',

@@ -250,8 +250,7 @@ function placement(): Placement {
 function startNode(where: Placement, cpu: number, script: string, args: string[]): ChildProcess {
   const node = [process.execPath, join(ROOT, script), ...args];
   const command = where.pinned ? ['taskset', '-c', String(cpu), ...node] : node;
-  const [shell = 'bash', ...words] = withFileLimit(where.files, command);
-  return spawn(shell, words, { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn('bash', withFileLimit(where.files, command), { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /**
