@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the chat server against the baseline (bench/baseline-server.ts), cell by cell,
- * alternating, in one run; then the server alone with direct messages, and a cluster of two of
- * them on one redis-server with the same load. It prints the tables and the targets on stdout
- * and writes the raw results under bench/results/. bench/README.md explains how to read them.
+ * alternating, in one run; then the server alone with direct messages, a cluster of two of them
+ * on one redis-server with the same load, idle connections held, and the server's cells again
+ * over TLS. It prints the tables and the targets on stdout and writes the raw results under
+ * bench/results/. bench/README.md explains how to read them.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,12 +11,25 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { makeCertificate, missingOpenssl } from '../spec/support/certificates';
 import { RedisProcess } from '../spec/support/redis-server';
+import { FileLimit, fileLimitFor, withFileLimit } from './file-limit';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNS = 3;
 const MESSAGE_BYTES = 32;
-const CONNECTIONS = 10_000;
+/**
+ * The TLS cells run in the first TLS_RUNS runs only, and the connections over TLS in the first
+ * TLS_CONNECTION_RUNS (a TLS handshake costs about a millisecond of CPU at each end), to keep the
+ * bench short.
+ */
+const TLS_RUNS = 2;
+const TLS_CONNECTION_RUNS = 1;
+/** A TLS echo cell sends this share of its plain cell's messages: TLS makes them about 5x slower. */
+const TLS_MESSAGE_SHARE = 1 / 4;
+const CONNECTIONS = 50_000;
+/** Open files a process needs besides its connections: the server's database, its WAL, stdio, … */
+const FILE_MARGIN = 100;
 const HOLD_SECONDS = 2;
 
 interface Candidate {
@@ -23,13 +37,21 @@ interface Candidate {
   readonly script: string;
   /** It keeps a database: each start gets a fresh one in a temporary directory, deleted when it stops. */
   readonly keepsDatabase: boolean;
+  /** The flags it needs to take `connections` connections at once. */
+  readonly holding: (connections: number) => string[];
 }
 
-const SERVER: Candidate = { name: 'server', script: 'dist/cli/server.js', keepsDatabase: true };
+const SERVER: Candidate = {
+  name: 'server',
+  script: 'dist/cli/server.js',
+  keepsDatabase: true,
+  holding: (connections) => ['--max-clients', String(connections)],
+};
 const BASELINE: Candidate = {
   name: 'baseline',
   script: 'dist/bench/baseline-server.js',
   keepsDatabase: false,
+  holding: () => [],
 };
 const CANDIDATES: readonly Candidate[] = [SERVER, BASELINE];
 
@@ -49,6 +71,33 @@ const CELLS: readonly Cell[] = [
 ];
 
 const cellName = (cell: Cell) => `${cell.clients}x${cell.window}`;
+
+/** The echo cells issue 10 sets targets for, and that run again over TLS. */
+const TARGET_CELLS = ['100x32', '1000x32'];
+
+/** How the clients reach the server: plain TCP, or TLS with a certificate the bench makes. */
+interface Wire {
+  readonly name: 'plain' | 'TLS';
+  readonly serverArgs: readonly string[];
+  readonly clientArgs: readonly string[];
+}
+
+const PLAIN: Wire = { name: 'plain', serverArgs: [], clientArgs: [] };
+
+/**
+ * TLS with a fresh self-signed pair in `directory` (openssl, an EC key), the load tester not
+ * verifying it; or why there is none.
+ */
+function tlsWire(directory: string): Wire | string {
+  const missing = missingOpenssl();
+  if (missing !== undefined) return missing;
+  const { certFile, keyFile } = makeCertificate(directory, 'bench');
+  return {
+    name: 'TLS',
+    serverArgs: ['--tls-cert', certFile, '--tls-key', keyFile],
+    clientArgs: ['--tls'],
+  };
+}
 
 /** A cell of direct messages, for the server alone: the baseline has none. */
 interface DirectCell {
@@ -105,6 +154,7 @@ interface Rate {
 
 interface Summary {
   connections: number;
+  sourceAddresses: number;
   handshakeSeconds: number;
   echoedMessages: number;
   deliveredMessages: number;
@@ -120,6 +170,7 @@ interface Summary {
 
 interface LoadRun {
   subject: Candidate['name'];
+  wire: Wire['name'];
   cell: string;
   run: number;
   messagesPerSecond: number;
@@ -131,6 +182,7 @@ interface LoadRun {
 }
 
 interface DirectRun {
+  wire: Wire['name'];
   cell: string;
   run: number;
   deliveredPerSecond: number;
@@ -159,8 +211,10 @@ interface ClusterRun {
 
 interface ConnectionRun {
   subject: Candidate['name'];
+  wire: Wire['name'];
   run: number;
   connections: number;
+  sourceAddresses: number;
   handshakeSeconds: number;
   heldBytesPerConnection: number;
   peakBytesPerConnection: number;
@@ -169,14 +223,17 @@ interface ConnectionRun {
   errors: number;
 }
 
-/** How processes are placed: the server on one core, the load tester on another. */
+/**
+ * How processes are placed: the server on one core, the load tester on another; each with the
+ * open-file limit the connections need, or as high as it goes.
+ */
 interface Placement {
   readonly pinned: boolean;
-  readonly fileLimit: number;
+  readonly files: FileLimit;
 }
 
 function placement(): Placement {
-  const fileLimit = Number(execFileSync('bash', ['-c', 'ulimit -Hn']).toString().trim()) || 1024;
+  const files = fileLimitFor(CONNECTIONS + FILE_MARGIN);
   let pinned = false;
   if (cpus().length >= 2) {
     try {
@@ -186,16 +243,14 @@ function placement(): Placement {
       pinned = false;
     }
   }
-  return { pinned, fileLimit };
+  return { pinned, files };
 }
 
-/** Starts `node script args`, on `cpu` when pinned, with the open-file limit raised as far as it goes. */
+/** Starts `node script args`, on `cpu` when pinned, with the placement's open-file limit. */
 function startNode(where: Placement, cpu: number, script: string, args: string[]): ChildProcess {
   const node = [process.execPath, join(ROOT, script), ...args];
   const command = where.pinned ? ['taskset', '-c', String(cpu), ...node] : node;
-  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$@"', 'bench', ...command], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  return spawn('bash', withFileLimit(where.files, command), { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /**
@@ -334,7 +389,7 @@ async function loadTest(
     '--size',
     String(MESSAGE_BYTES),
     '--duration',
-    '120',
+    '300',
     '--json',
     ...args,
   ]);
@@ -358,8 +413,12 @@ interface Deployment {
   stop(): Promise<void>;
 }
 
-async function startSingle(where: Placement, candidate: Candidate): Promise<Deployment> {
-  const server = await startServer(where, candidate);
+async function startSingle(
+  where: Placement,
+  candidate: Candidate,
+  wire: Wire = PLAIN,
+): Promise<Deployment> {
+  const server = await startServer(where, candidate, wire.serverArgs);
   return { ports: [server.port], pids: [server.pid], stop: () => stopServer(server) };
 }
 
@@ -457,6 +516,7 @@ async function runCell(
   subject: Candidate,
   cell: Cell,
   run: number,
+  wire: Wire = PLAIN,
 ): Promise<LoadRun> {
   const {
     summary,
@@ -464,12 +524,14 @@ async function runCell(
     peakRssMegabytes,
   } = await measure(
     where,
-    () => startSingle(where, subject),
+    () => startSingle(where, subject, wire),
     2000,
     loadArgs(cell.clients, cell.window, cell.messages),
+    [...wire.clientArgs],
   );
   return {
     subject: subject.name,
+    wire: wire.name,
     cell: cellName(cell),
     run,
     messagesPerSecond: summary.messagesPerSecond,
@@ -482,22 +544,28 @@ async function runCell(
 }
 
 /** A direct-message cell: the server alone, warmed up with direct messages. */
-async function runDirectCell(where: Placement, cell: DirectCell, run: number): Promise<DirectRun> {
+async function runDirectCell(
+  where: Placement,
+  cell: DirectCell,
+  run: number,
+  wire: Wire = PLAIN,
+): Promise<DirectRun> {
   const {
     summary,
     cpuSeconds: cpu,
     peakRssMegabytes,
   } = await measure(
     where,
-    () => startSingle(where, SERVER),
+    () => startSingle(where, SERVER, wire),
     500,
     loadArgs(cell.pairs * 2, cell.window, cell.messages),
-    cell.offline ? ['--direct', '--offline'] : ['--direct'],
+    [...(cell.offline ? ['--direct', '--offline'] : ['--direct']), ...wire.clientArgs],
   );
   // Online, every echo's receipt says its message is stored; offline, the burst's rate is apart.
   const storedPerSecond =
     summary.stored?.messagesPerSecond ?? summary.echoedMessages / summary.seconds;
   return {
+    wire: wire.name,
     cell: cell.name,
     run,
     deliveredPerSecond: summary.resumed?.messagesPerSecond ?? summary.messagesPerSecond,
@@ -546,14 +614,22 @@ async function runClusterCell(
   };
 }
 
-/** How long the server's console takes to answer `num_users`, a hundred times over, per answer. */
-async function timeNumUsers(server: RunningServer): Promise<number> {
-  const asks = 100;
+/** How long the server takes to answer `asks` times `num_users` at its console, in ms. */
+async function askNumUsers(server: RunningServer, asks: number): Promise<number> {
   const answered = server.stdout.lines.length + asks;
   const started = performance.now();
   server.process.stdin?.write('num_users\n'.repeat(asks));
   await server.stdout.waitForLines(answered);
-  return (performance.now() - started) / asks;
+  return performance.now() - started;
+}
+
+/**
+ * How long the server's console takes to answer `num_users`, a hundred times over, per answer,
+ * once it has answered a hundred unmeasured: a console's first answers run code not yet compiled.
+ */
+async function timeNumUsers(server: RunningServer): Promise<number> {
+  await askNumUsers(server, 100);
+  return (await askNumUsers(server, 100)) / 100;
 }
 
 async function runConnections(
@@ -561,8 +637,12 @@ async function runConnections(
   subject: Candidate,
   run: number,
   connections: number,
+  wire: Wire = PLAIN,
 ): Promise<ConnectionRun> {
-  const server = await startServer(where, subject);
+  const server = await startServer(where, subject, [
+    ...subject.holding(connections),
+    ...wire.serverArgs,
+  ]);
   const hasConsole = subject.name === 'server';
   const numUsersMillisIdle = hasConsole ? await timeNumUsers(server) : undefined;
   const before = memoryKilobytes(server.pid, 'VmRSS');
@@ -572,7 +652,10 @@ async function runConnections(
   const { summary } = await loadTest(
     where,
     [server.port],
-    ['--clients', String(connections), '--messages', '0', '--hold', String(HOLD_SECONDS)],
+    [
+      ...['--clients', String(connections), '--messages', '0', '--hold', String(HOLD_SECONDS)],
+      ...wire.clientArgs,
+    ],
     (line) => {
       if (!line.startsWith('holding')) return;
       measured = (async () => {
@@ -588,8 +671,10 @@ async function runConnections(
   await stopServer(server);
   return {
     subject: subject.name,
+    wire: wire.name,
     run,
     connections: summary.connections,
+    sourceAddresses: summary.sourceAddresses,
     handshakeSeconds: summary.handshakeSeconds,
     heldBytesPerConnection: ((held - before) * 1024) / connections,
     peakBytesPerConnection: ((peak - before) * 1024) / connections,
@@ -718,32 +803,48 @@ function loadTables(runs: LoadRun[]): {
   return { text, medians };
 }
 
-function connectionTable(runs: ConnectionRun[]): string {
-  const row = (subject: Candidate['name']) => {
-    const mine = runsOf(runs, subject);
-    const numUsers = (pick: (run: ConnectionRun) => number | undefined) => {
-      const values = mine.map(pick).filter((value): value is number => value !== undefined);
-      return values.length > 0 ? figure(spread(values).median, 3) : 'n/a';
-    };
+/** The medians of held connections: each figure's median over the runs. */
+function connectionMedians(runs: readonly ConnectionRun[]) {
+  const median = (pick: (run: ConnectionRun) => number | undefined) =>
+    spread(runs.map(pick).filter((value): value is number => value !== undefined)).median;
+  return {
+    connections: median((run) => run.connections),
+    handshakeSeconds: median((run) => run.handshakeSeconds),
+    heldKilobytes: median((run) => run.heldBytesPerConnection / 1024),
+    peakKilobytes: median((run) => run.peakBytesPerConnection / 1024),
+    numUsersIdle: median((run) => run.numUsersMillisIdle),
+    numUsersLoaded: median((run) => run.numUsersMillisLoaded),
+  };
+}
+
+/** Held connections, a row for each of `rows` (a label and its runs), then what `extra` adds. */
+function connectionTable(
+  rows: readonly (readonly [string, readonly ConnectionRun[]])[],
+  extra: string[][] = [],
+): string {
+  const row = ([label, runs]: readonly [string, readonly ConnectionRun[]]) => {
+    const { numUsersIdle, numUsersLoaded } = connectionMedians(runs);
     return [
-      subject,
-      figure(spread(mine.map((run) => run.connections)).median),
-      ranged(spread(mine.map((run) => run.handshakeSeconds)), 3),
-      ranged(spread(mine.map((run) => run.heldBytesPerConnection / 1024)), 2),
-      ranged(spread(mine.map((run) => run.peakBytesPerConnection / 1024)), 2),
-      `${numUsers((run) => run.numUsersMillisIdle)} / ${numUsers((run) => run.numUsersMillisLoaded)}`,
+      label,
+      figure(spread(runs.map((run) => run.connections)).median),
+      figure(spread(runs.map((run) => run.sourceAddresses)).median),
+      ranged(spread(runs.map((run) => run.handshakeSeconds)), 3),
+      ranged(spread(runs.map((run) => run.heldBytesPerConnection / 1024)), 2),
+      ranged(spread(runs.map((run) => run.peakBytesPerConnection / 1024)), 2),
+      `${figure(numUsersIdle, 3)} / ${figure(numUsersLoaded, 3)}`,
     ];
   };
   return table(
     [
       'subject',
       'connections',
+      'source addresses',
       'handshake all (s)',
       'held RSS KB/conn',
       'peak RSS KB/conn',
       'num_users ms: 0 / all held',
     ],
-    [row('server'), row('baseline')],
+    [...rows.map(row), ...extra],
   );
 }
 
@@ -825,67 +926,216 @@ function clusterTable(directs: DirectRun[], clusters: ClusterRun[]): string {
   );
 }
 
+/** What an echo or a direct-message cell measured, in the same units, for the TLS table. */
+interface CellFigures {
+  readonly rate: number;
+  readonly cpuMicros: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly rss: number;
+}
+
+const echoFigures = (run: LoadRun): CellFigures => ({
+  rate: run.messagesPerSecond,
+  cpuMicros: run.cpuSecondsPerMillion,
+  p50: run.p50Micros,
+  p99: run.p99Micros,
+  rss: run.peakRssMegabytes,
+});
+
+const directFigures = (run: DirectRun): CellFigures => ({
+  rate: run.deliveredPerSecond,
+  cpuMicros: run.cpuMicrosPerMessage,
+  p50: run.p50Micros,
+  p99: run.p99Micros,
+  rss: run.peakRssMegabytes,
+});
+
+/** A cell over TLS beside the same cell in plain TCP: its figures, and each over the plain one. */
+interface TlsRow {
+  readonly name: string;
+  readonly plain: readonly CellFigures[];
+  readonly tls: readonly CellFigures[];
+}
+
+function tlsTable(rows: readonly TlsRow[]): string {
+  const line = ({ name, plain, tls }: TlsRow) => {
+    const median = (runs: readonly CellFigures[], pick: (run: CellFigures) => number) =>
+      spread(runs.map(pick)).median;
+    const times = (pick: (run: CellFigures) => number) =>
+      figure(median(tls, pick) / median(plain, pick), 2);
+    return [
+      name,
+      ranged(spread(tls.map((run) => run.rate))),
+      times((run) => run.rate),
+      ranged(spread(tls.map((run) => run.cpuMicros)), 2),
+      times((run) => run.cpuMicros),
+      `${figure(median(tls, (run) => run.p50))} / ${figure(median(tls, (run) => run.p99))}`,
+      times((run) => run.p99),
+      figure(
+        median(tls, (run) => run.rss),
+        1,
+      ),
+      times((run) => run.rss),
+    ];
+  };
+  return table(
+    [
+      'cell',
+      'TLS msg/s',
+      'x plain',
+      'TLS server CPU µs/msg',
+      'x plain',
+      'TLS p50 / p99',
+      'p99 x plain',
+      'TLS server RSS',
+      'x plain',
+    ],
+    rows.map(line),
+  );
+}
+
+/** The server's held connections in plain TCP and over TLS, and the second over the first. */
+function tlsConnectionTable(runs: readonly ConnectionRun[]): string {
+  const plain = runs.filter((run) => run.subject === 'server' && run.wire === 'plain');
+  const tls = runs.filter((run) => run.subject === 'server' && run.wire === 'TLS');
+  const [before, after] = [connectionMedians(plain), connectionMedians(tls)];
+  const times = (pick: (medians: typeof before) => number, digits = 2) =>
+    figure(pick(after) / pick(before), digits);
+  return connectionTable(
+    [
+      ['server, plain', plain],
+      ['server, TLS', tls],
+    ],
+    [
+      [
+        'TLS x plain',
+        '',
+        '',
+        times((medians) => medians.handshakeSeconds),
+        times((medians) => medians.heldKilobytes),
+        times((medians) => medians.peakKilobytes),
+        `${times((medians) => medians.numUsersIdle)} / ${times((medians) => medians.numUsersLoaded)}`,
+      ],
+    ],
+  );
+}
+
 function verdict(met: boolean): string {
   return met ? 'met' : 'NOT met';
 }
 
-function targets(
-  medians: Map<string, Record<string, Spread>>,
-  connections: ConnectionRun[],
-  directs: DirectRun[],
-  clusters: ClusterRun[],
-  clusterSkipped: string | undefined,
-): string {
+/** What the targets are measured on. */
+interface Measurements {
+  readonly medians: Map<string, Record<string, Spread>>;
+  readonly connections: readonly ConnectionRun[];
+  /** How many connections the connection cells were to hold. */
+  readonly held: number;
+  readonly directs: readonly DirectRun[];
+  readonly clusters: readonly ClusterRun[];
+  readonly clusterSkipped: string | undefined;
+}
+
+/** Issue 10's targets, and the cluster's, each with what was measured and whether it was met. */
+function targets({
+  medians,
+  connections,
+  held,
+  directs,
+  clusters,
+  clusterSkipped,
+}: Measurements): string {
   const median = (key: string, stat: string) => medians.get(key)?.[stat]?.median ?? NaN;
-  const lines: string[] = [];
-  for (const cell of ['100x32', '1000x32']) {
-    const rate = median(`server ${cell}`, 'rate') / median(`baseline ${cell}`, 'rate');
-    const cpu = median(`baseline ${cell}`, 'cpu') / median(`server ${cell}`, 'cpu');
-    lines.push(
-      `- ${cell}: messages/s server/baseline ${figure(rate, 2)} (>= 1.0: ${verdict(rate >= 1)}); CPU per message baseline/server ${figure(cpu, 2)} (>= 1.0: ${verdict(cpu >= 1)})`,
+  const rows: string[][] = [];
+  for (const cell of TARGET_CELLS) {
+    const cpu = median(`server ${cell}`, 'cpu');
+    const [server, baseline] = [
+      median(`server ${cell}`, 'rate'),
+      median(`baseline ${cell}`, 'rate'),
+    ];
+    rows.push(
+      [
+        `echo ${cell}: at most 0.5 µs of server CPU a message`,
+        `${figure(cpu, 2)} µs`,
+        verdict(cpu <= 0.5),
+      ],
+      [
+        `echo ${cell}: at least 1.5x the baseline's msg/s`,
+        `${figure(server / baseline, 2)}x (${figure(server)} against ${figure(baseline)} msg/s)`,
+        verdict(server / baseline >= 1.5),
+      ],
     );
   }
+  const single = directs.filter((run) => run.cell === DIRECT_ONLINE.name);
+  const direct = spread(single.map((run) => run.cpuMicrosPerMessage)).median;
+  rows.push([
+    `${DIRECT_ONLINE.name}: at most 2 µs of server CPU a delivered message, store included`,
+    `${figure(direct, 2)} µs`,
+    verdict(direct <= 2),
+  ]);
+  const server = connectionMedians(connections.filter((run) => run.subject === 'server'));
+  const all = server.connections >= held;
+  const short =
+    held < CONNECTIONS ? ` (at ${figure(held)}: the open-file limit allows no more)` : '';
+  rows.push(
+    [
+      `${figure(CONNECTIONS)} idle connections handshaken within 5 s`,
+      `${figure(server.handshakeSeconds, 3)} s for ${figure(server.connections)}`,
+      verdict(all && server.handshakeSeconds <= 5) + short,
+    ],
+    [
+      `at most 5 KB of RSS per connection`,
+      `${figure(server.heldKilobytes, 2)} KB held (${figure(server.peakKilobytes, 2)} at the peak)`,
+      verdict(server.heldKilobytes <= 5) + short,
+    ],
+  );
   const p99 = median('server 100x1', 'p99') / median('baseline 100x1', 'p99');
-  lines.push(`- 100x1: p99 server/baseline ${figure(p99, 2)} (<= 1.2: ${verdict(p99 <= 1.2)})`);
-  const server = runsOf(connections, 'server');
-  const handshake = spread(server.map((run) => run.handshakeSeconds)).median;
-  const held = spread(server.map((run) => run.heldBytesPerConnection)).median / 1024;
-  const count = spread(server.map((run) => run.connections)).median;
-  lines.push(
-    `- ${figure(count)} connections handshaken in ${figure(handshake, 3)} s (<= 1.5 s: ${verdict(handshake <= 1.5 && count >= CONNECTIONS)})`,
-  );
-  lines.push(`- ${figure(held, 2)} KB of RSS per held connection (<= 8 KB: ${verdict(held <= 8)})`);
-  const scaling = median('server 1000x32', 'rate') / median('server 100x32', 'rate');
-  lines.push(
-    `- server 1000x32 / 100x32 throughput ${figure(scaling, 2)} (>= 0.8: ${verdict(scaling >= 0.8)})`,
-  );
-  const direct = spread(
-    directs.filter((run) => run.cell === DIRECT_ONLINE.name).map((run) => run.deliveredPerSecond),
-  ).median;
-  const versusEcho = direct / median('server 100x32', 'rate');
-  lines.push(
-    `- ${DIRECT_ONLINE.name}: delivered messages/s / the server's echo 100x32 messages/s ${figure(versusEcho, 2)} (>= 0.5: ${verdict(versusEcho >= 0.5)})`,
-  );
+  rows.push([
+    `100x1: p99 at most the baseline's`,
+    `${figure(p99, 2)}x (${figure(median('server 100x1', 'p99'))} against ${figure(median('baseline 100x1', 'p99'))} µs)`,
+    verdict(p99 <= 1),
+  ]);
+  // O(1): the answer with every connection held takes no more than twice the answer with none.
+  rows.push([
+    `num_users O(1) at ${figure(CONNECTIONS)} connections`,
+    `${figure(server.numUsersLoaded, 3)} ms with ${figure(server.connections)} held, ${figure(server.numUsersIdle, 3)} ms with none`,
+    verdict(server.numUsersLoaded <= 2 * server.numUsersIdle) + short,
+  ]);
   if (clusterSkipped === undefined) {
     const cluster = spread(clusters.map((run) => run.deliveredPerSecond)).median;
-    const versusSingle = cluster / direct;
-    lines.push(
-      `- ${CLUSTER_CELL.name}: delivered messages/s / the single server's ${DIRECT_ONLINE.name} ${figure(versusSingle, 2)} (>= 0.5: ${verdict(versusSingle >= 0.5)})`,
-    );
+    const rate = spread(single.map((run) => run.deliveredPerSecond)).median;
+    rows.push([
+      `${CLUSTER_CELL.name}: at least 0.5x the single server's ${DIRECT_ONLINE.name} msg/s`,
+      `${figure(cluster / rate, 2)}x (${figure(cluster)} against ${figure(rate)} msg/s)`,
+      verdict(cluster / rate >= 0.5),
+    ]);
   } else {
-    lines.push(`- ${CLUSTER_CELL.name}: not run (${clusterSkipped})`);
+    rows.push([
+      `${CLUSTER_CELL.name}: at least 0.5x the single server's`,
+      `not run: ${clusterSkipped}`,
+      '',
+    ]);
   }
-  const idle = spread(server.map((run) => run.numUsersMillisIdle ?? NaN)).median;
-  const loaded = spread(server.map((run) => run.numUsersMillisLoaded ?? NaN)).median;
-  lines.push(
-    `- num_users answers in ${figure(idle, 3)} ms with no users and ${figure(loaded, 3)} ms with all connections held (O(1): it reads a count kept by the server's scan)`,
-  );
-  return lines.join('\n');
+  return table(['target', 'measured', ''], rows);
+}
+
+/** What the open-file limit allows, and why, for the report. */
+function fileLimitNote(files: FileLimit, connections: number): string {
+  const limit = `Open files: each process runs with a limit of ${figure(files.limit)}`;
+  const refused =
+    files.refused === undefined
+      ? ''
+      : ` (raising it to ${figure(CONNECTIONS + FILE_MARGIN)} was refused: ${files.refused})`;
+  const held =
+    connections < CONNECTIONS
+      ? `; the connection cells hold ${figure(connections)}, not ${figure(CONNECTIONS)}, ${FILE_MARGIN} kept for the server's own files`
+      : '';
+  return `${limit}${refused}${held}. One load tester holds all of them: it needs fewer files than the server, which holds them in one process too.`;
 }
 
 async function main(): Promise<void> {
   const where = placement();
-  const connections = Math.min(CONNECTIONS, where.fileLimit - 100);
+  const connections = Math.min(CONNECTIONS, where.files.limit - FILE_MARGIN);
   const started = performance.now();
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
   process.stderr.write(`bench on ${machine}\n`);
@@ -894,46 +1144,85 @@ async function main(): Promise<void> {
       ? 'the server runs pinned to CPU 0 and the load tester to CPU 1 (taskset)\n'
       : 'not pinned: taskset or a second CPU is missing, so the processes share the CPUs\n',
   );
-  if (connections < CONNECTIONS) {
-    process.stderr.write(
-      `the open-file limit is ${where.fileLimit}: the connection cell holds ${connections}, not ${CONNECTIONS}\n`,
-    );
-  }
+  const files = fileLimitNote(where.files, connections);
+  process.stderr.write(`${files}\n`);
 
   const clusterSkipped = hasRedis() ? undefined : 'redis-server is not installed';
   if (clusterSkipped !== undefined) {
     process.stderr.write(`${clusterSkipped}: the cluster cell is skipped\n`);
   }
+  const certificates = mkdtempSync(join(tmpdir(), 'rx-chat-bench-tls-'));
+  try {
+    const tls = tlsWire(certificates);
+    if (typeof tls === 'string') process.stderr.write(`${tls}: the TLS cells are skipped\n`);
+    await bench({ where, connections, clusterSkipped, tls, machine, files, started });
+  } finally {
+    rmSync(certificates, { recursive: true, force: true });
+  }
+}
 
+/** What the bench runs with, decided before its first cell. */
+interface Setup {
+  readonly where: Placement;
+  /** How many connections the connection cells hold. */
+  readonly connections: number;
+  readonly clusterSkipped: string | undefined;
+  /** TLS, or why its cells are skipped. */
+  readonly tls: Wire | string;
+  readonly machine: string;
+  /** What the open-file limit allows, for the report. */
+  readonly files: string;
+  readonly started: number;
+}
+
+/** Every cell, run after run, then the report on stdout and the raw results in bench/results/. */
+async function bench(setup: Setup): Promise<void> {
+  const { where, connections, clusterSkipped, tls, machine, files, started } = setup;
   const loadRuns: LoadRun[] = [];
   const directRuns: DirectRun[] = [];
   const clusterRuns: ClusterRun[] = [];
   const connectionRuns: ConnectionRun[] = [];
   const startSeconds: number[] = [];
+  const say = (run: number, what: string) => process.stderr.write(`run ${run}/${RUNS}: ${what}\n`);
   for (let run = 1; run <= RUNS; run++) {
     const order = run % 2 === 1 ? CANDIDATES : [...CANDIDATES].reverse();
+    // The server's cells over TLS, in the first TLS_RUNS runs, each after its plain cells.
+    const overTls = typeof tls === 'string' || run > TLS_RUNS ? undefined : tls;
     for (const cell of CELLS) {
       for (const subject of order) {
-        process.stderr.write(`run ${run}/${RUNS}: ${subject.name} ${cellName(cell)}\n`);
+        say(run, `${subject.name} ${cellName(cell)}`);
         loadRuns.push(await runCell(where, subject, cell, run));
+      }
+      if (overTls !== undefined && TARGET_CELLS.includes(cellName(cell))) {
+        say(run, `server ${cellName(cell)} over TLS`);
+        const shorter = { ...cell, messages: Math.ceil(cell.messages * TLS_MESSAGE_SHARE) };
+        loadRuns.push(await runCell(where, SERVER, shorter, run, overTls));
       }
     }
     // The single server's online direct cell and the cluster's alternate, as the subjects do.
     const single = async () => {
-      process.stderr.write(`run ${run}/${RUNS}: server ${DIRECT_ONLINE.name}\n`);
+      say(run, `server ${DIRECT_ONLINE.name}`);
       directRuns.push(await runDirectCell(where, DIRECT_ONLINE, run));
     };
     const cluster = async () => {
-      process.stderr.write(`run ${run}/${RUNS}: ${CLUSTER_CELL.name}\n`);
+      say(run, CLUSTER_CELL.name);
       clusterRuns.push(await runClusterCell(where, CLUSTER_CELL, run));
     };
     const online = clusterSkipped === undefined ? [single, cluster] : [single];
     for (const cell of run % 2 === 1 ? online : [...online].reverse()) await cell();
-    process.stderr.write(`run ${run}/${RUNS}: server ${DIRECT_OFFLINE.name}\n`);
+    if (overTls !== undefined) {
+      say(run, `server ${DIRECT_ONLINE.name} over TLS`);
+      directRuns.push(await runDirectCell(where, DIRECT_ONLINE, run, overTls));
+    }
+    say(run, `server ${DIRECT_OFFLINE.name}`);
     directRuns.push(await runDirectCell(where, DIRECT_OFFLINE, run));
     for (const subject of order) {
-      process.stderr.write(`run ${run}/${RUNS}: ${subject.name} ${connections} connections\n`);
+      say(run, `${subject.name} ${connections} connections`);
       connectionRuns.push(await runConnections(where, subject, run, connections));
+    }
+    if (overTls !== undefined && run <= TLS_CONNECTION_RUNS) {
+      say(run, `server ${connections} connections over TLS`);
+      connectionRuns.push(await runConnections(where, SERVER, run, connections, overTls));
     }
   }
   for (let run = 0; run < 5; run++) {
@@ -942,11 +1231,43 @@ async function main(): Promise<void> {
     await stopServer(server);
   }
 
-  const { text, medians } = loadTables(loadRuns);
+  const plain = <T extends { wire: Wire['name'] }>(runs: T[]) =>
+    runs.filter((run) => run.wire === 'plain');
+  const overTls = <T extends { wire: Wire['name'] }>(runs: T[]) =>
+    runs.filter((run) => run.wire === 'TLS');
+  const { text, medians } = loadTables(plain(loadRuns));
   const errors = [...loadRuns, ...directRuns, ...clusterRuns, ...connectionRuns].reduce(
     (total, run) => total + run.errors,
     0,
   );
+  const plainConnections = plain(connectionRuns);
+  const tlsText =
+    typeof tls === 'string'
+      ? `No TLS cells: ${tls}.`
+      : [
+          `The server over TLS (a self-signed EC P-256 certificate, the load tester not verifying it; no baseline), echo and direct cells in the first ${TLS_RUNS} runs (echo cells with ${TLS_MESSAGE_SHARE * 100}% of the plain cells' messages), connections in the first ${TLS_CONNECTION_RUNS}, beside the plain cells of all ${RUNS} runs: x plain is the TLS median over the plain one`,
+          '',
+          tlsTable([
+            ...TARGET_CELLS.map((cell) => ({
+              name: cell,
+              plain: plain(loadRuns)
+                .filter((run) => run.subject === 'server' && run.cell === cell)
+                .map(echoFigures),
+              tls: overTls(loadRuns)
+                .filter((run) => run.cell === cell)
+                .map(echoFigures),
+            })),
+            {
+              name: DIRECT_ONLINE.name,
+              plain: plain(directRuns)
+                .filter((run) => run.cell === DIRECT_ONLINE.name)
+                .map(directFigures),
+              tls: overTls(directRuns).map(directFigures),
+            },
+          ]),
+          '',
+          tlsConnectionTable(connectionRuns),
+        ].join('\n');
   const elapsed = (performance.now() - started) / 1000;
   const report = [
     `npm run bench, ${new Date().toISOString()}: ${machine}; ${where.pinned ? 'server on CPU 0, load tester on CPU 1' : 'not pinned'}; ${RUNS} runs a cell, ${MESSAGE_BYTES}-byte messages`,
@@ -955,23 +1276,35 @@ async function main(): Promise<void> {
     '',
     `Direct messages, the server alone (the baseline has none); ${DIRECT_CELLS.map((cell) => `${cell.name}: ${figure(cell.messages)} messages a sender`).join(', ')}`,
     '',
-    directTable(directRuns),
+    directTable(plain(directRuns)),
     '',
     clusterSkipped === undefined
       ? [
           `Direct messages through a cluster of ${CLUSTER_CELL.nodes} nodes and one redis-server (every pair spanning two nodes; server CPU is both nodes' and redis-server's), beside the single server's ${DIRECT_ONLINE.name} of the same runs; ${figure(CLUSTER_CELL.messages)} messages a sender`,
           '',
-          clusterTable(directRuns, clusterRuns),
+          clusterTable(plain(directRuns), clusterRuns),
         ].join('\n')
       : `No cluster cell: ${clusterSkipped}.`,
     '',
-    `${connections} connections held (median of ${RUNS} runs, range in brackets)`,
+    `${figure(connections)} connections held (median of ${RUNS} runs, range in brackets). ${files}`,
     '',
-    connectionTable(connectionRuns),
+    connectionTable([
+      ['server', runsOf(plainConnections, 'server')],
+      ['baseline', runsOf(plainConnections, 'baseline')],
+    ]),
+    '',
+    tlsText,
     '',
     'Targets',
     '',
-    targets(medians, connectionRuns, directRuns, clusterRuns, clusterSkipped),
+    targets({
+      medians,
+      connections: plainConnections,
+      held: connections,
+      directs: plain(directRuns),
+      clusters: clusterRuns,
+      clusterSkipped,
+    }),
     '',
     `The server starts listening in ${figure(spread(startSeconds).median, 3)} s (median of ${startSeconds.length} starts). Errors in all runs: ${errors}. The bench took ${figure(elapsed)} s.`,
   ].join('\n');

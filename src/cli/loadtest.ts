@@ -4,9 +4,14 @@ import { LoadMode } from '../loadtest/load-modes';
 import { runLoadTest } from '../loadtest/load-test';
 import { formatProgress, formatSummary } from '../loadtest/report';
 import { parsePortList } from '../loadtest/server-ports';
-import { connect } from '../transport/tcp';
-import { connectTls } from '../transport/tls';
+import {
+  connectionsPerAddress,
+  sourceAddressCount,
+  sourceAddressOf,
+  SourcePorts,
+} from '../loadtest/source-addresses';
 import { connectionFlags, Flag, flag, parseFlags, UsageError } from './flags';
+import { connectFrom, localPortRange, tlsClient } from './load-connections';
 import { exitWith, runProgram } from './program';
 import { clientTls, TLS_CLIENT_USAGE, tlsClientFlags } from './tls-flags';
 
@@ -58,7 +63,8 @@ runProgram(
       ...tlsClientFlags,
     });
     // A test tool: over TLS without --ca, it takes the server's certificate unverified.
-    const tls = clientTls(flags, false);
+    const trust = clientTls(flags, false);
+    const tls = trust === undefined ? undefined : tlsClient(trust);
     const mode = modeOf(flags);
     // Client i connects to ports[i % n] (the modes say which i): a pair spans two servers.
     const ports = flags.ports ?? [flags.port];
@@ -67,6 +73,20 @@ runProgram(
       if (port === undefined) throw new Error(`no server ${server} of ${ports.length}`);
       return port;
     };
+    // Past what one source address's ports allow, loopback clients connect from several.
+    const range = localPortRange();
+    const sources = sourceAddressCount(flags.host, flags.clients, range);
+    const sourcePorts = new SourcePorts(range);
+    const sourceOf = (client: number) => {
+      const address = sourceAddressOf(client, sources);
+      return address === undefined ? undefined : { address, ports: sourcePorts };
+    };
+    if (sources > 1) {
+      process.stderr.write(
+        `connecting from ${sources} source addresses, ${sourceAddressOf(0, sources)} to ${sourceAddressOf(sources - 1, sources)}: ` +
+          `at most ${connectionsPerAddress(range)} connections each, half of the ephemeral ports ${range.low}-${range.high}\n`,
+      );
+    }
     const showProgress = process.stderr.isTTY;
     let last = { at: performance.now(), label: '', done: 0 };
     let exitCode = 0;
@@ -80,8 +100,7 @@ runProgram(
         stallMs: STALL_MS,
         holdMs: flags.hold * 1000,
       },
-      (server) =>
-        tls ? connectTls(flags.host, portOf(server), tls) : connect(flags.host, portOf(server)),
+      (server, client) => connectFrom(flags.host, portOf(server), tls, sourceOf(client)),
       () => performance.now(),
     ).subscribe({
       next: (event) => {
@@ -106,7 +125,9 @@ runProgram(
         }
         const { summary } = event;
         process.stdout.write(
-          flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary).join('\n')}\n`,
+          flags.json
+            ? `${JSON.stringify({ ...summary, sourceAddresses: sources })}\n`
+            : `${formatSummary(summary).join('\n')}\n`,
         );
         exitCode = summary.errors > 0 ? 1 : 0;
       },

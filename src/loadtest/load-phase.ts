@@ -102,7 +102,7 @@ function resultOf(tally: Tally, started: number, timedOut: boolean): PhaseResult
 
 /**
  * A phase as a stream: opens `clients` connections with `connect` (client `index` to server
- * `phase.server(index)`), waits until every client is ready, then starts them all at once.
+ * `phase.server(index)`, as `connect(server, index)`), waits until every client is ready, then starts them all at once.
  * Progress comes every quarter second, then the result. It stops by itself: when all clients
  * are done and closed, when the duration is up, or when the server has been silent for
  * `stallMs` (an error).
@@ -110,7 +110,7 @@ function resultOf(tally: Tally, started: number, timedOut: boolean): PhaseResult
 export function runPhase(
   phase: Phase,
   limits: PhaseLimits,
-  connect: (server: number) => Observable<Transport>,
+  connect: (server: number, client: number) => Observable<Transport>,
   clock: () => number,
   latencies: LatencyHistogram,
 ): Observable<PhaseEvent> {
@@ -129,7 +129,7 @@ export function runPhase(
     const happening$ = launch$.pipe(
       mergeMap(([index]) => {
         const server = phase.server(index);
-        return loadClient(() => connect(server), phase.plan(index), cues, latencies, clock);
+        return loadClient(() => connect(server, index), phase.plan(index), cues, latencies, clock);
       }),
     );
     const initial = initialTally(started);
