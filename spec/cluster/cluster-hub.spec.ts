@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import Long from 'long';
-import { EMPTY, Observable, of, Subject, Subscription } from 'rxjs';
+import { EMPTY, Observable, of, Subject, Subscription, Unsubscribable } from 'rxjs';
 import { ChatSignal } from '../../src/chat/chat-session';
 import { BusMessage, NodeSignal } from '../../src/cluster/bus-messages';
 import { ClusterBus, LiveNode } from '../../src/cluster/cluster-bus';
 import { ClusterHub, hearFromBus } from '../../src/cluster/cluster-hub';
 import { Signal, UserId } from '../../src/server/service';
 import { SignalHub } from '../../src/server/signal-hub';
-import { Switchboard } from '../../src/server/switchboard';
+import { SignalListener, Switchboard } from '../../src/server/switchboard';
 
 type ChatServerSignal = Signal<ChatSignal>;
 
@@ -62,8 +62,12 @@ class FakeBus implements ClusterBus {
 class RecordingSwitchboard implements Switchboard<ChatServerSignal> {
   readonly calls: [string, ...unknown[]][] = [];
 
-  signalsFor(): Observable<ChatServerSignal> {
-    return EMPTY;
+  listen(): void {
+    this.calls.push(['listen']);
+  }
+
+  leave(): void {
+    this.calls.push(['leave']);
   }
 
   isOnline(): boolean {
@@ -151,7 +155,7 @@ describe('hearFromBus', () => {
   it('gives nothing to a user who is not here, and to no one else', () => {
     const here = new SignalHub<ChatServerSignal>();
     const heard: string[] = [];
-    here.signalsFor(1n).subscribe((signal) => heard.push(describeSignal(signal)));
+    here.listen(1n, { hear: (signal) => heard.push(describeSignal(signal)) });
     hearFromBus(delivered(2n, 1n), 'node-a', here);
     hearFromBus({ origin: 'node-b', signal: { stop: 'kicked', to: 2n } }, 'node-a', here);
     expect(heard).to.deep.equal([]);
@@ -175,19 +179,23 @@ describe('ClusterHub', () => {
 
   afterEach(() => connected.unsubscribe());
 
-  /** A connection here speaking for `id`, recording what it hears as `<label>: <signal>`. */
-  function listen(id: UserId, label = String(id)): Subscription {
-    return hub
-      .signalsFor(id)
-      .subscribe((signal) => heard.push(`${label}: ${describeSignal(signal)}`));
+  /**
+   * A connection here speaking for `id`, recording what it hears as `<label>: <signal>`; it
+   * leaves when unsubscribed.
+   */
+  function listen(id: UserId, label = String(id)): Unsubscribable {
+    const listener: SignalListener<ChatServerSignal> = {
+      hear: (signal) => heard.push(`${label}: ${describeSignal(signal)}`),
+    };
+    hub.listen(id, listener);
+    return { unsubscribe: () => hub.leave(id, listener) };
   }
 
   describe('presence', () => {
-    it('joins a user when its signals are subscribed, not before, and leaves it when they are not any more', () => {
-      const signals = hub.signalsFor(1n);
+    it('joins a user when a connection listens for it, not before, and leaves it when it leaves', () => {
       expect(bus.presence).to.deep.equal([]);
       expect(hub.isOnline(1n)).to.equal(false);
-      const listening = signals.subscribe();
+      const listening = listen(1n);
       expect(bus.presence).to.deep.equal(['join 1']);
       expect(hub.isOnline(1n)).to.equal(true);
       expect([...hub.users()]).to.deep.equal([1n]);

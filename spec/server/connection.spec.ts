@@ -113,17 +113,19 @@ describe('serveConnection', () => {
     expect(closedReason(await events)).to.equal('kicked by the operator');
   });
 
-  it('destroys the socket when unsubscribed', () => {
+  it('destroys the socket when unsubscribed, and no longer listens for its user', () => {
     const socket = new FakeSocket();
     const transport = new SocketTransport(socket);
-    serveConnection(transport, chatService({ store: immediateStore() }), 1n, {
-      hub: new SignalHub(),
+    const hub = new SignalHub<Signal<ChatSignal>>();
+    const serving = serveConnection(transport, chatService({ store: immediateStore() }), 1n, {
+      hub,
       traffic: new TrafficCounter(),
       acceptedAt: 0,
-    })
-      .subscribe()
-      .unsubscribe();
+    }).subscribe();
+    expect(hub.isOnline(1n)).to.equal(true);
+    serving.unsubscribe();
     expect(socket.destroyed).to.equal(true);
+    expect(hub.isOnline(1n)).to.equal(false);
   });
 
   it('answers one thing at a time: what arrives while work is outstanding waits, in order, then goes in one write', async () => {

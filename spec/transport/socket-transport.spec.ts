@@ -103,6 +103,23 @@ describe('SocketTransport', () => {
     expect(socket.written).to.deep.equal([]);
   });
 
+  it('lets a reader that unsubscribed go: what comes next is dropped, or read by a new reader', () => {
+    const socket = new FakeSocket();
+    const transport = transportOn(socket);
+    const first: string[] = [];
+    transport.chunks.subscribe((chunk) => first.push(String(chunk))).unsubscribe();
+    socket.receive('dropped');
+    expect(socket.listenerCount('data')).to.equal(0);
+    expect(socket.paused).to.equal(false);
+    transport.chunks.subscribe().unsubscribe();
+    const second: string[] = [];
+    transport.chunks.subscribe((chunk) => second.push(String(chunk)));
+    socket.receive('read');
+    expect(first).to.deep.equal([]);
+    expect(second).to.deep.equal(['read']);
+    expect(socket.listenerCount('data')).to.equal(1);
+  });
+
   it('is read by one subscriber only', async () => {
     const transport = transportOn(new FakeSocket());
     transport.chunks.subscribe();

@@ -2,7 +2,7 @@ import { from, Observable, Subscription } from 'rxjs';
 import { ChatSignal } from '../chat/chat-session';
 import { Signal, UserId } from '../server/service';
 import { SignalHub } from '../server/signal-hub';
-import { Switchboard } from '../server/switchboard';
+import { SignalListener, Switchboard } from '../server/switchboard';
 import { BusMessage } from './bus-messages';
 import { ClusterBus } from './cluster-bus';
 
@@ -54,16 +54,15 @@ export class ClusterHub implements Switchboard<ChatServerSignal> {
     return this.here.users();
   }
 
-  signalsFor(id: UserId): Observable<ChatServerSignal> {
-    return new Observable<ChatServerSignal>((subscriber) => {
-      this.lastPresence = this.bus.join(id);
-      const listening = this.here.signalsFor(id).subscribe(subscriber);
-      return () => {
-        listening.unsubscribe();
-        // Not when another connection here took the user over.
-        if (!this.here.isOnline(id)) this.lastPresence = this.bus.leave(id);
-      };
-    });
+  listen(id: UserId, listener: SignalListener<ChatServerSignal>): void {
+    this.lastPresence = this.bus.join(id);
+    this.here.listen(id, listener);
+  }
+
+  leave(id: UserId, listener: SignalListener<ChatServerSignal>): void {
+    this.here.leave(id, listener);
+    // Not when another connection here took the user over.
+    if (!this.here.isOnline(id)) this.lastPresence = this.bus.leave(id);
   }
 
   settled(): Observable<void> {

@@ -1,4 +1,4 @@
-import { Observable, Observer, Subscriber, Subscription, take } from 'rxjs';
+import { Observable, Observer, Subscriber, take, Unsubscribable } from 'rxjs';
 import { DecodingObserver } from '../protocol/decode-with';
 import { ProtocolError } from '../protocol/protocol-error';
 import { describeNetworkError } from '../transport/network-errors';
@@ -7,7 +7,7 @@ import { LimitActions, LimitWatch } from './limit-watch';
 import { ConnectionLimits } from './limits';
 import { ServerEvent } from './server-events';
 import { Answer, Service, Session, SessionEffect, Signal, StopReason, UserId } from './service';
-import { Switchboard } from './switchboard';
+import { SignalListener, Switchboard } from './switchboard';
 import { TrafficCounter } from './traffic';
 
 /** What happens to one connection: it connects, may resume a user, may break the protocol, and disconnects. */
@@ -72,14 +72,16 @@ type Held<In, Extra> = { readonly batch: readonly In[] } | { readonly signal: Si
  * A connection being served: it does what its session answers to each batch the user sends and
  * each signal it hears, one answer at a time, and ends the connection when the conversation ends
  * or it is told to stop. A class, not closures, because there is one per connected user and its
- * methods are shared.
+ * methods are shared. It is its own teardown, and the listener of its user's signals.
  */
-class ServedConnection<In, Out, Extra> implements Observer<In[]>, LimitActions {
+class ServedConnection<In, Out, Extra>
+  implements Observer<In[]>, LimitActions, SignalListener<Signal<Extra>>, Unsubscribable
+{
   private readonly session: Session<In, Out, Extra>;
   private readonly decoding: DecodingObserver<In>;
   private readonly limits: LimitWatch | undefined;
   private user: UserId;
-  private signals: Subscription | undefined;
+  private listening = false;
   private reason: string | undefined;
   private ending = false;
   /** An answer's work is outstanding: what arrives meanwhile is held, in order. */
@@ -100,12 +102,11 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]>, LimitActions {
     this.decoding = new DecodingObserver(service.incoming, this);
     if (hasLimits(plan.limits)) {
       this.limits = new LimitWatch(plan.limits, this, plan.now ?? Date.now);
-      events.add(this.limits);
     }
   }
 
   start(): void {
-    this.listenAs(this.user);
+    this.listen();
     this.attempt(() => this.session.greet());
     this.limits?.start();
   }
@@ -138,8 +139,15 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]>, LimitActions {
     this.end('client closed the connection');
   }
 
+  /** Its end, whatever ended it: it hears no more signals, its timers stop, its socket is destroyed. */
+  unsubscribe(): void {
+    this.stopListening();
+    this.limits?.unsubscribe();
+    this.transport.destroy();
+  }
+
   /** A signal for this connection's user. A stop does not wait for outstanding work. */
-  private hear(signal: Signal<Extra>): void {
+  hear(signal: Signal<Extra>): void {
     if (this.ending) return;
     if (this.busy && !isStop(signal)) this.hold({ signal });
     else this.attempt(() => this.session.hear(signal));
@@ -234,8 +242,9 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]>, LimitActions {
   private apply(effect: SessionEffect<Extra>): void {
     if ('become' in effect) {
       const from = this.user;
+      this.stopListening();
       this.user = effect.become;
-      this.listenAs(this.user);
+      this.listen();
       this.events.next({ type: 'resumed', connection: this.connection, from, id: this.user });
     } else if ('warn' in effect) {
       this.events.next({ type: 'warning', id: this.user, message: effect.warn });
@@ -244,10 +253,16 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]>, LimitActions {
     }
   }
 
-  private listenAs(user: UserId): void {
-    this.signals?.unsubscribe();
-    this.signals = this.plan.hub.signalsFor(user).subscribe((signal) => this.hear(signal));
-    this.events.add(this.signals);
+  private listen(): void {
+    this.plan.hub.listen(this.user, this);
+    this.listening = true;
+  }
+
+  /** Once for each `listen`: a cluster's hub tells Redis the user left. */
+  private stopListening(): void {
+    if (!this.listening) return;
+    this.listening = false;
+    this.plan.hub.leave(this.user, this);
   }
 
   private send(batch: readonly Out[]): void {
@@ -302,7 +317,7 @@ class ServedConnection<In, Out, Extra> implements Observer<In[]>, LimitActions {
         const { remoteAddress } = this.transport;
         // The user is no longer this server's, and the rest of the chat knows, before anyone
         // hears it left.
-        this.signals?.unsubscribe();
+        this.stopListening();
         this.events.add(
           this.plan.hub.settled().subscribe({
             complete: () => {
@@ -334,7 +349,7 @@ export function serveConnection<In, Out, Extra>(
     const { traffic, acceptedAt: at } = plan;
     subscriber.next({ type: 'connected', id, remoteAddress, at, traffic });
     const connection = new ServedConnection(transport, service, id, plan, subscriber);
-    subscriber.add(() => transport.destroy());
+    subscriber.add(connection);
     connection.start();
     subscriber.add(transport.chunks.subscribe(connection.reading()));
   });

@@ -7,7 +7,6 @@ import {
   ignoreElements,
   map,
   merge,
-  mergeMap,
   Observable,
   of,
   scan,
@@ -22,6 +21,7 @@ import { Transport } from '../transport/transport';
 import { serveConnection } from './connection';
 import { ServerControl, ServerEvent } from './server-events';
 import { ConnectionLimits } from './limits';
+import { mergeEach } from './merge-each';
 import { foldEvent, hostOf, initialServerState, ServerState } from './server-state';
 import { Service, Signal, UserId } from './service';
 import { SignalHub } from './signal-hub';
@@ -135,7 +135,7 @@ export function runServer<In, Out, Extra>(
     const event$ = merge(
       listener$.pipe(
         takeUntil(shutdown$),
-        mergeMap((event): Observable<ServerEvent> =>
+        mergeEach((event): Observable<ServerEvent> =>
           event.type === 'connection' ? admit(event.transport) : of(event),
         ),
       ),

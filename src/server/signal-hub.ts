@@ -1,23 +1,21 @@
-import { EMPTY, Observable, Subscriber } from 'rxjs';
+import { EMPTY, Observable } from 'rxjs';
 import { UserId } from './service';
-import { Switchboard } from './switchboard';
+import { SignalListener, Switchboard } from './switchboard';
 
 /**
- * Delivers signals to connected users: to one user by id in O(1), or to everyone. Each user's
- * signals are a stream, subscribed while its connection speaks for that user. When a second
+ * Delivers signals to connected users: to one user by id in O(1), or to everyone. When a second
  * connection listens for the same user (a resumed session taking over), it takes the user's
  * signals from then on, and the first one's leaving does not take them away.
  */
 export class SignalHub<Signal> implements Switchboard<Signal> {
-  private readonly listeners = new Map<UserId, Subscriber<Signal>>();
+  private readonly listeners = new Map<UserId, SignalListener<Signal>>();
 
-  signalsFor(id: UserId): Observable<Signal> {
-    return new Observable<Signal>((subscriber) => {
-      this.listeners.set(id, subscriber);
-      return () => {
-        if (this.listeners.get(id) === subscriber) this.listeners.delete(id);
-      };
-    });
+  listen(id: UserId, listener: SignalListener<Signal>): void {
+    this.listeners.set(id, listener);
+  }
+
+  leave(id: UserId, listener: SignalListener<Signal>): void {
+    if (this.listeners.get(id) === listener) this.listeners.delete(id);
   }
 
   isOnline(id: UserId): boolean {
@@ -25,7 +23,7 @@ export class SignalHub<Signal> implements Switchboard<Signal> {
   }
 
   send(id: UserId, signal: Signal): void {
-    this.listeners.get(id)?.next(signal);
+    this.listeners.get(id)?.hear(signal);
   }
 
   broadcast(signal: Signal): void {
@@ -33,7 +31,7 @@ export class SignalHub<Signal> implements Switchboard<Signal> {
   }
 
   broadcastHere(signal: Signal): void {
-    for (const listener of this.listeners.values()) listener.next(signal);
+    for (const listener of this.listeners.values()) listener.hear(signal);
   }
 
   settled(): Observable<void> {
