@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
-import { ConnectionOptions, connect as tlsConnect, createSecureContext } from 'node:tls';
+import { ConnectionOptions, connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
 import { Observable, of, retry, throwError } from 'rxjs';
 import {
   DEFAULT_PORT_RANGE,
@@ -9,7 +9,7 @@ import {
   SourcePorts,
 } from '../loadtest/source-addresses';
 import { connectWith } from '../transport/tcp';
-import { TlsTrust } from '../transport/tls';
+import { connectFailure, TlsTrust } from '../transport/tls';
 import { Transport } from '../transport/transport';
 
 /** The machine's ephemeral port range, or Linux's default where it cannot be read. */
@@ -56,6 +56,11 @@ function openSocket(host: string, port: number, local: LocalEnd, tls?: TlsClient
   return socket;
 }
 
+/** Over TLS, a failure is said as the chat client says it (an untrusted certificate, a server not serving TLS). */
+function failure(error: Error, socket: Socket): Error {
+  return socket instanceof TLSSocket ? connectFailure(error, socket) : error;
+}
+
 /** A port someone else holds: bind() finds it bound, or connect() finds the same four-tuple. */
 const portTaken = (error: unknown) => {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -74,13 +79,20 @@ export function connectFrom(
   source: Source | undefined,
 ): Observable<Transport> {
   const ready = tls === undefined ? 'connect' : 'secureConnect';
-  if (source === undefined) return connectWith(() => openSocket(host, port, {}, tls), ready);
+  if (source === undefined) {
+    return connectWith(() => openSocket(host, port, {}, tls), ready, undefined, failure);
+  }
   const { address, ports } = source;
   // Each attempt takes the next port: connectWith opens a new socket each time it is subscribed.
-  return connectWith(() => {
-    const local = { localAddress: address, localPort: ports.take(address), family: 4 } as const;
-    return openSocket(host, port, local, tls);
-  }, ready).pipe(
+  return connectWith(
+    () => {
+      const local = { localAddress: address, localPort: ports.take(address), family: 4 } as const;
+      return openSocket(host, port, local, tls);
+    },
+    ready,
+    undefined,
+    failure,
+  ).pipe(
     retry({
       count: ports.size - 1,
       delay: (error: unknown) => (portTaken(error) ? of(0) : throwError(() => error)),

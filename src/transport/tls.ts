@@ -128,7 +128,7 @@ export function listenTls(
 }
 
 /** What a TLS client's failure to connect means, in one line. */
-function connectFailure(error: Error, socket: TLSSocket): Error {
+export function connectFailure(error: Error, socket: TLSSocket): Error {
   // Set (a code or a message) when the handshake went through and the certificate did not.
   const rejected: unknown = socket.authorizationError;
   if (rejected) {
