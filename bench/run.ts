@@ -33,7 +33,7 @@ const FILE_MARGIN = 100;
 const HOLD_SECONDS = 2;
 
 interface Candidate {
-  readonly name: 'server' | 'baseline';
+  readonly name: 'server' | 'baseline' | 'floor';
   readonly script: string;
   /** It keeps a database: each start gets a fresh one in a temporary directory, deleted when it stops. */
   readonly keepsDatabase: boolean;
@@ -54,6 +54,13 @@ const BASELINE: Candidate = {
   holding: () => [],
 };
 const CANDIDATES: readonly Candidate[] = [SERVER, BASELINE];
+/** What node:net itself costs for the echo (bench/floor-server.ts): in the target cells, for reference. */
+const FLOOR: Candidate = {
+  name: 'floor',
+  script: 'dist/bench/floor-server.js',
+  keepsDatabase: false,
+  holding: () => [],
+};
 
 interface Cell {
   readonly clients: number;
@@ -943,6 +950,10 @@ const echoFigures = (run: LoadRun): CellFigures => ({
   rss: run.peakRssMegabytes,
 });
 
+/** The figures of `subject`'s echo runs of `cell`. */
+const echoesOf = (runs: readonly LoadRun[], subject: Candidate['name'], cell: string) =>
+  runs.filter((run) => run.subject === subject && run.cell === cell).map(echoFigures);
+
 const directFigures = (run: DirectRun): CellFigures => ({
   rate: run.deliveredPerSecond,
   cpuMicros: run.cpuMicrosPerMessage,
@@ -952,28 +963,30 @@ const directFigures = (run: DirectRun): CellFigures => ({
 });
 
 /** A cell over TLS beside the same cell in plain TCP: its figures, and each over the plain one. */
-interface TlsRow {
+/** A cell's runs of one kind (`other`) beside the same cell's runs of another (`base`). */
+interface BesideRow {
   readonly name: string;
-  readonly plain: readonly CellFigures[];
-  readonly tls: readonly CellFigures[];
+  readonly base: readonly CellFigures[];
+  readonly other: readonly CellFigures[];
 }
 
-function tlsTable(rows: readonly TlsRow[]): string {
-  const line = ({ name, plain, tls }: TlsRow) => {
+/** `other` runs' figures, each with its median over `base`'s: `x base` columns. */
+function besideTable(other: string, base: string, rows: readonly BesideRow[]): string {
+  const line = ({ name, base: baseRuns, other: otherRuns }: BesideRow) => {
     const median = (runs: readonly CellFigures[], pick: (run: CellFigures) => number) =>
       spread(runs.map(pick)).median;
     const times = (pick: (run: CellFigures) => number) =>
-      figure(median(tls, pick) / median(plain, pick), 2);
+      figure(median(otherRuns, pick) / median(baseRuns, pick), 2);
     return [
       name,
-      ranged(spread(tls.map((run) => run.rate))),
+      ranged(spread(otherRuns.map((run) => run.rate))),
       times((run) => run.rate),
-      ranged(spread(tls.map((run) => run.cpuMicros)), 2),
+      ranged(spread(otherRuns.map((run) => run.cpuMicros)), 2),
       times((run) => run.cpuMicros),
-      `${figure(median(tls, (run) => run.p50))} / ${figure(median(tls, (run) => run.p99))}`,
+      `${figure(median(otherRuns, (run) => run.p50))} / ${figure(median(otherRuns, (run) => run.p99))}`,
       times((run) => run.p99),
       figure(
-        median(tls, (run) => run.rss),
+        median(otherRuns, (run) => run.rss),
         1,
       ),
       times((run) => run.rss),
@@ -982,14 +995,14 @@ function tlsTable(rows: readonly TlsRow[]): string {
   return table(
     [
       'cell',
-      'TLS msg/s',
-      'x plain',
-      'TLS server CPU µs/msg',
-      'x plain',
-      'TLS p50 / p99',
-      'p99 x plain',
-      'TLS server RSS',
-      'x plain',
+      `${other} msg/s`,
+      `x ${base}`,
+      `${other} CPU µs/msg`,
+      `x ${base}`,
+      `${other} p50 / p99`,
+      `p99 x ${base}`,
+      `${other} RSS`,
+      `x ${base}`,
     ],
     rows.map(line),
   );
@@ -1028,6 +1041,8 @@ function verdict(met: boolean): string {
 /** What the targets are measured on. */
 interface Measurements {
   readonly medians: Map<string, Record<string, Spread>>;
+  /** The echo runs of the floor server. */
+  readonly floor: readonly LoadRun[];
   readonly connections: readonly ConnectionRun[];
   /** How many connections the connection cells were to hold. */
   readonly held: number;
@@ -1039,6 +1054,7 @@ interface Measurements {
 /** Issue 10's targets, and the cluster's, each with what was measured and whether it was met. */
 function targets({
   medians,
+  floor,
   connections,
   held,
   directs,
@@ -1049,6 +1065,7 @@ function targets({
   const rows: string[][] = [];
   for (const cell of TARGET_CELLS) {
     const cpu = median(`server ${cell}`, 'cpu');
+    const floorCpu = spread(echoesOf(floor, 'floor', cell).map((run) => run.cpuMicros)).median;
     const [server, baseline] = [
       median(`server ${cell}`, 'rate'),
       median(`baseline ${cell}`, 'rate'),
@@ -1056,7 +1073,7 @@ function targets({
     rows.push(
       [
         `echo ${cell}: at most 0.5 µs of server CPU a message`,
-        `${figure(cpu, 2)} µs`,
+        `${figure(cpu, 2)} µs (the floor: ${figure(floorCpu, 2)} µs)`,
         verdict(cpu <= 0.5),
       ],
       [
@@ -1189,7 +1206,8 @@ async function bench(setup: Setup): Promise<void> {
     // The server's cells over TLS, in the first TLS_RUNS runs, each after its plain cells.
     const overTls = typeof tls === 'string' || run > TLS_RUNS ? undefined : tls;
     for (const cell of CELLS) {
-      for (const subject of order) {
+      const floor = TARGET_CELLS.includes(cellName(cell)) ? [FLOOR] : [];
+      for (const subject of [...order, ...floor]) {
         say(run, `${subject.name} ${cellName(cell)}`);
         loadRuns.push(await runCell(where, subject, cell, run));
       }
@@ -1247,32 +1265,43 @@ async function bench(setup: Setup): Promise<void> {
       : [
           `The server over TLS (a self-signed EC P-256 certificate, the load tester not verifying it; no baseline), echo and direct cells in the first ${TLS_RUNS} runs (echo cells with ${TLS_MESSAGE_SHARE * 100}% of the plain cells' messages), connections in the first ${TLS_CONNECTION_RUNS}, beside the plain cells of all ${RUNS} runs: x plain is the TLS median over the plain one`,
           '',
-          tlsTable([
+          besideTable('TLS', 'plain', [
             ...TARGET_CELLS.map((cell) => ({
               name: cell,
-              plain: plain(loadRuns)
-                .filter((run) => run.subject === 'server' && run.cell === cell)
-                .map(echoFigures),
-              tls: overTls(loadRuns)
-                .filter((run) => run.cell === cell)
-                .map(echoFigures),
+              base: echoesOf(plain(loadRuns), 'server', cell),
+              other: echoesOf(overTls(loadRuns), 'server', cell),
             })),
             {
               name: DIRECT_ONLINE.name,
-              plain: plain(directRuns)
+              base: plain(directRuns)
                 .filter((run) => run.cell === DIRECT_ONLINE.name)
                 .map(directFigures),
-              tls: overTls(directRuns).map(directFigures),
+              other: overTls(directRuns).map(directFigures),
             },
           ]),
           '',
           tlsConnectionTable(connectionRuns),
         ].join('\n');
+  const floorText = [
+    `The floor (bench/floor-server.ts: node:net rewriting each frame's bytes, nothing decoded, one write a chunk, TCP_NODELAY) beside the server in the same runs: x server is the floor's median over the server's, so CPU x server is the share of the server's CPU that node:net and the kernel need anyway`,
+    '',
+    besideTable(
+      'floor',
+      'server',
+      TARGET_CELLS.map((cell) => ({
+        name: cell,
+        base: echoesOf(plain(loadRuns), 'server', cell),
+        other: echoesOf(plain(loadRuns), 'floor', cell),
+      })),
+    ),
+  ].join('\n');
   const elapsed = (performance.now() - started) / 1000;
   const report = [
     `npm run bench, ${new Date().toISOString()}: ${machine}; ${where.pinned ? 'server on CPU 0, load tester on CPU 1' : 'not pinned'}; ${RUNS} runs a cell, ${MESSAGE_BYTES}-byte messages`,
     '',
     text,
+    '',
+    floorText,
     '',
     `Direct messages, the server alone (the baseline has none); ${DIRECT_CELLS.map((cell) => `${cell.name}: ${figure(cell.messages)} messages a sender`).join(', ')}`,
     '',
@@ -1299,6 +1328,7 @@ async function bench(setup: Setup): Promise<void> {
     '',
     targets({
       medians,
+      floor: plain(loadRuns),
       connections: plainConnections,
       held: connections,
       directs: plain(directRuns),
