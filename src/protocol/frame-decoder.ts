@@ -18,7 +18,8 @@ export class FrameDecoder implements Decoder<Buffer> {
   private lengthBytesRead = 0;
   /** The length of the frame whose bytes are being collected, or -1 while reading a prefix. */
   private frameLength = -1;
-  private parts: Buffer[] = [];
+  /** The bytes of a frame split across chunks, made only when one is. */
+  private parts: Buffer[] | undefined;
   private partsBytes = 0;
 
   constructor(private readonly maxFrameBytes: number) {}
@@ -85,18 +86,18 @@ export class FrameDecoder implements Decoder<Buffer> {
     }
     const taken = Math.min(missing, available);
     // A copy, so that a partial frame does not keep the whole chunk it came in alive.
-    this.parts.push(Buffer.from(bytes.subarray(offset, offset + taken)));
+    const parts = (this.parts ??= []);
+    parts.push(Buffer.from(bytes.subarray(offset, offset + taken)));
     this.partsBytes += taken;
-    if (this.partsBytes === this.frameLength) {
-      this.emit(frames, Buffer.concat(this.parts, this.frameLength));
-    }
+    if (this.partsBytes === this.frameLength)
+      this.emit(frames, Buffer.concat(parts, this.frameLength));
     return offset + taken;
   }
 
   private emit(frames: Buffer[], frame: Buffer): void {
     frames.push(frame);
     this.frameLength = -1;
-    this.parts = [];
+    this.parts = undefined;
     this.partsBytes = 0;
   }
 }
