@@ -11,7 +11,7 @@ import {
   SourcePorts,
 } from '../loadtest/source-addresses';
 import { connectionFlags, Flag, flag, parseFlags, UsageError } from './flags';
-import { connectFrom, localPortRange, tlsClient } from './load-connections';
+import { connectFrom, localPortRange } from './load-connections';
 import { exitWith, runProgram } from './program';
 import { clientTls, TLS_CLIENT_USAGE, tlsClientFlags } from './tls-flags';
 
@@ -63,8 +63,7 @@ runProgram(
       ...tlsClientFlags,
     });
     // A test tool: over TLS without --ca, it takes the server's certificate unverified.
-    const trust = clientTls(flags, false);
-    const tls = trust === undefined ? undefined : tlsClient(trust);
+    const tls = clientTls(flags, false);
     const mode = modeOf(flags);
     // Client i connects to ports[i % n] (the modes say which i): a pair spans two servers.
     const ports = flags.ports ?? [flags.port];

@@ -119,14 +119,23 @@ export function connectWith<S extends Socket>(
   });
 }
 
-/** Connects to a TCP server: emits the connection's transport once, or errors. */
+/** Where a connection comes from: the kernel's choice when absent. */
+export interface LocalEnd {
+  readonly localAddress?: string;
+  readonly localPort?: number;
+  /** An IPv4 source needs an IPv4 destination, and `localhost` may be ::1 first. */
+  readonly family?: 4;
+}
+
+/** Connects to a TCP server, from `local`: emits the connection's transport once, or errors. */
 export function connect(
   host: string,
   port: number,
   transportOptions?: TransportOptions,
+  local: LocalEnd = {},
 ): Observable<Transport> {
   return connectWith(
-    () => createConnection({ host, port, allowHalfOpen: true }),
+    () => createConnection({ host, port, allowHalfOpen: true, ...local }),
     'connect',
     transportOptions,
   );
