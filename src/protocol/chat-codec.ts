@@ -116,15 +116,11 @@ function withOwnFields(message: ChatMessage): ChatMessage {
 export function scanningChatMessageCodec(
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
 ): Codec<ChatMessage> {
-  const decoded = chatMessageCodec(maxFrameBytes);
-  return {
-    decoder: () =>
-      new MessageDecoder(
-        maxFrameBytes,
-        (frame) => scanChatMessage(frame) ?? decodeFrame(chatMessages, 'ChatMessage', frame),
-      ),
-    encode: (values) => decoded.encode(values.map(withOwnFields)),
-  };
+  return delimitedCodec(
+    maxFrameBytes,
+    (frame) => scanChatMessage(frame) ?? decodeFrame(chatMessages, 'ChatMessage', frame),
+    (message, writer) => chatMessages.encode(withOwnFields(message), writer),
+  );
 }
 
 function isSpliced(frame: ServerFrame): boolean {

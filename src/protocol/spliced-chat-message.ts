@@ -253,6 +253,8 @@ export interface SplicedFields {
 export class SplicedChatMessage implements ChatMessage {
   readonly receipt: Receipt | null;
   private readonly fromBytes: Buffer;
+  private readonly deliveryNumber: bigint | undefined;
+  /** The delivery number's varint, as 7-bit groups: worked out once, counted and written. */
   private readonly deliveryGroups: readonly number[] | undefined;
   private readonly receiptBytes: Buffer | undefined;
 
@@ -262,6 +264,7 @@ export class SplicedChatMessage implements ChatMessage {
     { delivery, receipt }: SplicedFields = {},
   ) {
     this.fromBytes = encodedFrom(from);
+    this.deliveryNumber = delivery;
     this.deliveryGroups = delivery ? uint64Groups(delivery) : undefined;
     this.receipt = receipt ?? null;
     this.receiptBytes = receipt ? encodedReceipt(receipt) : undefined;
@@ -276,9 +279,7 @@ export class SplicedChatMessage implements ChatMessage {
   }
 
   get delivery(): Long {
-    const groups = this.deliveryGroups ?? [0];
-    const value = groups.reduceRight((sum, group) => (sum << 7n) | BigInt(group), 0n);
-    return Long.fromBigInt(value, true);
+    return Long.fromBigInt(this.deliveryNumber ?? 0n, true);
   }
 
   /** The length of the message's bytes, without a length prefix. */
