@@ -493,21 +493,21 @@ const loadArgs = (clients: number, window: number, messages: number) => [
 ];
 
 /**
- * A fresh deployment (a server process, or a cluster), warmed up with a short load (10 clients,
- * `warmUp` messages each, in `mode`), then one load test measured: what the load tester says,
- * and each process's CPU and peak memory. It is stopped in any case.
+ * A fresh deployment (a server process, or a cluster), warmed up with the load `warmUp` (in
+ * `mode`), then the load `args` measured: what the load tester says, and each process's CPU and
+ * peak memory. It is stopped in any case.
  */
 async function measure(
   where: Placement,
   start: () => Promise<Deployment>,
-  warmUp: number,
+  warmUp: string[],
   args: string[],
   mode: string[] = [],
 ): Promise<Measured> {
   const deployment = await start();
   try {
     const { ports, pids } = deployment;
-    await loadTest(where, ports, [...loadArgs(10, 32, warmUp), ...mode]);
+    await loadTest(where, ports, [...warmUp, ...mode]);
     const cpuBefore = pids.map(cpuSeconds);
     const { summary } = await loadTest(where, ports, [...args, ...mode]);
     const cpu = pids.map((pid, at) => cpuSeconds(pid) - (cpuBefore[at] ?? NaN));
@@ -532,7 +532,7 @@ async function runCell(
   } = await measure(
     where,
     () => startSingle(where, subject, wire),
-    2000,
+    loadArgs(10, 32, 2000),
     loadArgs(cell.clients, cell.window, cell.messages),
     [...wire.clientArgs],
   );
@@ -550,24 +550,27 @@ async function runCell(
   };
 }
 
-/** A direct-message cell: the server alone, warmed up with direct messages. */
+/**
+ * A direct-message cell: the server alone, warmed up with one unmeasured run of the cell's own
+ * load. After a short warm-up (5,000 direct messages) the optimizing compiler still spent about
+ * a second of the server's CPU compiling the direct path during the measured run: a third of
+ * what the cell then measured, and nothing a server that has run for a minute pays.
+ */
 async function runDirectCell(
   where: Placement,
   cell: DirectCell,
   run: number,
   wire: Wire = PLAIN,
 ): Promise<DirectRun> {
+  const load = loadArgs(cell.pairs * 2, cell.window, cell.messages);
   const {
     summary,
     cpuSeconds: cpu,
     peakRssMegabytes,
-  } = await measure(
-    where,
-    () => startSingle(where, SERVER, wire),
-    500,
-    loadArgs(cell.pairs * 2, cell.window, cell.messages),
-    [...(cell.offline ? ['--direct', '--offline'] : ['--direct']), ...wire.clientArgs],
-  );
+  } = await measure(where, () => startSingle(where, SERVER, wire), load, load, [
+    ...(cell.offline ? ['--direct', '--offline'] : ['--direct']),
+    ...wire.clientArgs,
+  ]);
   // Online, every echo's receipt says its message is stored; offline, the burst's rate is apart.
   const storedPerSecond =
     summary.stored?.messagesPerSecond ?? summary.echoedMessages / summary.seconds;
@@ -586,26 +589,21 @@ async function runDirectCell(
 }
 
 /**
- * The cluster cell: a fresh cluster, warmed up as the direct cells are, then the online direct
- * load over its nodes (`--ports`), every pair spanning two nodes. Its CPU is the nodes' and
- * redis-server's.
+ * The cluster cell: a fresh cluster, warmed up as the direct cells are, with its own load, then
+ * the online direct load over its nodes (`--ports`), every pair spanning two nodes. Its CPU is
+ * the nodes' and redis-server's.
  */
 async function runClusterCell(
   where: Placement,
   cell: ClusterCell,
   run: number,
 ): Promise<ClusterRun> {
+  const load = loadArgs(cell.pairs * 2, cell.window, cell.messages);
   const {
     summary,
     cpuSeconds: cpu,
     peakRssMegabytes,
-  } = await measure(
-    where,
-    () => startCluster(where, cell.nodes),
-    500,
-    loadArgs(cell.pairs * 2, cell.window, cell.messages),
-    ['--direct'],
-  );
+  } = await measure(where, () => startCluster(where, cell.nodes), load, load, ['--direct']);
   const perMessage = (seconds: number) => (seconds / Math.max(1, summary.deliveredMessages)) * 1e6;
   return {
     cell: cell.name,
