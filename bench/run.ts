@@ -223,6 +223,9 @@ interface ConnectionRun {
   connections: number;
   sourceAddresses: number;
   handshakeSeconds: number;
+  /** CPU time until every connection had its handshake, per connection. */
+  serverCpuMicrosPerHandshake: number;
+  loadTesterCpuMicrosPerHandshake: number;
   heldBytesPerConnection: number;
   peakBytesPerConnection: number;
   numUsersMillisIdle?: number;
@@ -385,11 +388,14 @@ interface LoadTestRun {
 const targetArgs = (ports: readonly number[]) =>
   ports.length === 1 ? ['--port', String(ports[0])] : ['--ports', ports.join(',')];
 
+/** The load tester's progress on stderr, line by line, with its process id. */
+type LoadTestListener = (line: string, pid: number) => void;
+
 async function loadTest(
   where: Placement,
   ports: readonly number[],
   args: string[],
-  onStderr: (line: string) => void = () => undefined,
+  onStderr: LoadTestListener = () => undefined,
 ): Promise<LoadTestRun> {
   const child = startNode(where, 1, 'dist/cli/loadtest.js', [
     ...targetArgs(ports),
@@ -400,9 +406,12 @@ async function loadTest(
     '--json',
     ...args,
   ]);
-  if (!child.stdout || !child.stderr) throw new Error('cannot start the load tester');
+  const { pid } = child;
+  if (!child.stdout || !child.stderr || pid === undefined) {
+    throw new Error('cannot start the load tester');
+  }
   const stdout = new Output(child.stdout);
-  const stderr = new Output(child.stderr, onStderr);
+  const stderr = new Output(child.stderr, (line) => onStderr(line, pid));
   const [code] = (await once(child, 'close')) as [number];
   const json = stdout.lines.at(-1);
   if (json === undefined) {
@@ -651,6 +660,8 @@ async function runConnections(
   const hasConsole = subject.name === 'server';
   const numUsersMillisIdle = hasConsole ? await timeNumUsers(server) : undefined;
   const before = memoryKilobytes(server.pid, 'VmRSS');
+  const serverCpuBefore = cpuSeconds(server.pid);
+  let [serverCpu, loadTesterCpu] = [NaN, NaN];
   let held = NaN;
   let numUsersMillisLoaded: number | undefined;
   let measured: Promise<void> = Promise.resolve();
@@ -661,8 +672,10 @@ async function runConnections(
       ...['--clients', String(connections), '--messages', '0', '--hold', String(HOLD_SECONDS)],
       ...wire.clientArgs,
     ],
-    (line) => {
+    (line, loadTester) => {
       if (!line.startsWith('holding')) return;
+      serverCpu = cpuSeconds(server.pid) - serverCpuBefore;
+      loadTesterCpu = cpuSeconds(loadTester);
       measured = (async () => {
         // A moment for the last handshakes' garbage to be collected, then the connections' cost.
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -681,6 +694,8 @@ async function runConnections(
     connections: summary.connections,
     sourceAddresses: summary.sourceAddresses,
     handshakeSeconds: summary.handshakeSeconds,
+    serverCpuMicrosPerHandshake: (serverCpu / connections) * 1e6,
+    loadTesterCpuMicrosPerHandshake: (loadTesterCpu / connections) * 1e6,
     heldBytesPerConnection: ((held - before) * 1024) / connections,
     peakBytesPerConnection: ((peak - before) * 1024) / connections,
     ...(numUsersMillisIdle === undefined ? {} : { numUsersMillisIdle }),
@@ -815,6 +830,8 @@ function connectionMedians(runs: readonly ConnectionRun[]) {
   return {
     connections: median((run) => run.connections),
     handshakeSeconds: median((run) => run.handshakeSeconds),
+    serverCpuMicros: median((run) => run.serverCpuMicrosPerHandshake),
+    loadTesterCpuMicros: median((run) => run.loadTesterCpuMicrosPerHandshake),
     heldKilobytes: median((run) => run.heldBytesPerConnection / 1024),
     peakKilobytes: median((run) => run.peakBytesPerConnection / 1024),
     numUsersIdle: median((run) => run.numUsersMillisIdle),
@@ -834,6 +851,8 @@ function connectionTable(
       figure(spread(runs.map((run) => run.connections)).median),
       figure(spread(runs.map((run) => run.sourceAddresses)).median),
       ranged(spread(runs.map((run) => run.handshakeSeconds)), 3),
+      ranged(spread(runs.map((run) => run.serverCpuMicrosPerHandshake)), 0),
+      ranged(spread(runs.map((run) => run.loadTesterCpuMicrosPerHandshake)), 0),
       ranged(spread(runs.map((run) => run.heldBytesPerConnection / 1024)), 2),
       ranged(spread(runs.map((run) => run.peakBytesPerConnection / 1024)), 2),
       `${figure(numUsersIdle, 3)} / ${figure(numUsersLoaded, 3)}`,
@@ -845,6 +864,8 @@ function connectionTable(
       'connections',
       'source addresses',
       'handshake all (s)',
+      'server CPU µs/handshake',
+      'load tester CPU µs/handshake',
       'held RSS KB/conn',
       'peak RSS KB/conn',
       'num_users ms: 0 / all held',
@@ -1024,6 +1045,8 @@ function tlsConnectionTable(runs: readonly ConnectionRun[]): string {
         '',
         '',
         times((medians) => medians.handshakeSeconds),
+        times((medians) => medians.serverCpuMicros),
+        times((medians) => medians.loadTesterCpuMicros),
         times((medians) => medians.heldKilobytes),
         times((medians) => medians.peakKilobytes),
         `${times((medians) => medians.numUsersIdle)} / ${times((medians) => medians.numUsersLoaded)}`,
@@ -1093,12 +1116,14 @@ function targets({
   const atFullCount = (server.handshakeSeconds * CONNECTIONS) / server.connections;
   const short =
     held < CONNECTIONS ? ` (at ${figure(held)}: the open-file limit allows no more)` : '';
+  // Who set the pace: each process's CPU a handshake, against the time a handshake took.
+  const cpus = `CPU a handshake: the server's ${figure(server.serverCpuMicros)} µs, the load tester's ${figure(server.loadTesterCpuMicros)} µs`;
   rows.push(
     [
       `${figure(CONNECTIONS)} idle connections handshaken within 5 s`,
       held < CONNECTIONS
-        ? `${figure(server.handshakeSeconds, 3)} s for ${figure(server.connections)}: ${figure(atFullCount, 1)} s for ${figure(CONNECTIONS)} at that rate`
-        : `${figure(server.handshakeSeconds, 3)} s for ${figure(server.connections)}`,
+        ? `${figure(server.handshakeSeconds, 3)} s for ${figure(server.connections)}: ${figure(atFullCount, 1)} s for ${figure(CONNECTIONS)} at that rate (${cpus})`
+        : `${figure(server.handshakeSeconds, 3)} s for ${figure(server.connections)} (${cpus})`,
       // Fewer held, the time is taken at the rate measured: a cell of fewer says nothing faster.
       verdict(all && atFullCount <= 5) + short,
     ],
