@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
@@ -12,6 +13,16 @@ import { failure, hash, message, result } from '../support/stores';
 
 const root = join(__dirname, '..', '..');
 const MAX_INT64 = 2n ** 63n - 1n;
+
+/** The page size of the database in `file`, as SQLite reads it. */
+function pageBytes(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('page_size', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
 
 /** The StoreOpenError that opening `file` throws. */
 function openError(file: string): StoreOpenError {
@@ -582,6 +593,29 @@ describe('SqliteStore', () => {
     it('refuses a file in a directory that does not exist, in one line', () => {
       const missing = join(dir, 'no-such-directory', 'chat.db');
       expect(openError(missing).message).to.match(/directory does not exist/);
+    });
+
+    it('makes a new database with pages of 16 KiB', () => {
+      open().close();
+      expect(pageBytes(file)).to.equal(16 * 1024);
+    });
+
+    it('keeps the 4 KiB pages of a database made before, and works with it across a reopen', async () => {
+      const before = new Database(file);
+      before.pragma('page_size = 4096');
+      before.pragma('journal_mode = WAL');
+      before.exec('CREATE TABLE notes (text TEXT)');
+      before.close();
+      let store = await withUsers(1n, 2n);
+      const texts = Array.from({ length: 200 }, (_, index) => `message ${index} `.repeat(20));
+      await result(
+        store.write({ messages: texts.map((text) => message(1n, 2n, text)) }, texts.length),
+      );
+      store = reopen(store);
+      const waiting = await result(store.waiting(2n, 0n, texts.length));
+      expect(waiting.map(({ msg }) => msg)).to.deep.equal(texts);
+      store.close();
+      expect(pageBytes(file)).to.equal(4096);
     });
 
     it('works in memory, each store on its own, keeping nothing once closed', async () => {
