@@ -2,7 +2,7 @@ import { Decoder } from './codec';
 import { ProtocolError } from './protocol-error';
 
 /** A varint encodes 7 bits a byte; a 64-bit value takes at most 10 bytes. */
-const MAX_VARINT_BYTES = 10;
+export const MAX_VARINT_BYTES = 10;
 const EMPTY = Buffer.alloc(0);
 
 /**

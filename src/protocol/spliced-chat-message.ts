@@ -1,15 +1,18 @@
 import Long from 'long';
 import { isUtf8 } from 'node:buffer';
+import { MAX_VARINT_BYTES } from './frame-decoder';
 import * as generated from './generated/chat';
 import { ChatMessage, Receipt } from './messages';
 
-/** The tags of ChatMessage's `from`, `to` (varints) and `msg` (length-delimited), each one byte. */
+/**
+ * The tags of ChatMessage's fields, each one byte: `from`, `to` and `delivery` (varints), `msg`
+ * and `receipt` (length-delimited).
+ */
 const FROM_TAG = 0x08;
 const TO_TAG = 0x10;
 const MSG_TAG = 0x1a;
 const DELIVERY_TAG = 0x20;
 const RECEIPT_TAG = 0x32;
-const MAX_VARINT_BYTES = 10;
 
 /** The end of the varint at `start` in `bytes`, or -1 if it does not end within `end`. */
 function varintEnd(bytes: Buffer, start: number, end: number): number {
