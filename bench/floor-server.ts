@@ -5,13 +5,15 @@
  *
  * - The echo: each frame's `from` is rewritten in its bytes, and the echoes of a chunk go out in
  *   one write, with TCP_NODELAY as the server.
- * - Direct messages, once a connection says hello (welcomed as a new user): a message to another
- *   connected user goes back to its sender with the receipt DELIVERED and on to the recipient with
- *   the recipient's next delivery number; a chunk's echoes are one write, and so are the
- *   deliveries it makes for each recipient. Acknowledgements are read and dropped: nothing is
- *   stored, so that the cell says what the two hops and the acknowledgements cost without a store.
+ * - Direct messages, once a connection says hello (it is welcomed as a new user): a message to
+ *   another connected user goes back to its sender with the receipt DELIVERED and on to the
+ *   recipient with the recipient's next delivery number. What a connection is owed in a turn of
+ *   the event loop goes out in one write, as the server's replies do. Acknowledgements are read
+ *   and dropped: nothing is stored, so that the cell says what the two hops and the
+ *   acknowledgements cost without a store.
  *
- * It answers only what the load tester sends (`from`, if present, first), and is no server.
+ * It answers only what the load tester sends (`from`, if present, first, then `to`), and is no
+ * server.
  *
  *   node dist/bench/floor-server.js [--host H] [--port P]
  */
@@ -25,9 +27,9 @@ const HELLO_TAG = 0x3a;
 const ACK_TAG = 0x40;
 /** `receipt` with `status` DELIVERED: field 6, two bytes. */
 const RECEIPT_DELIVERED = Buffer.from([0x32, 0x02, 0x08, 0x01]);
+const NO_RECEIPT = Buffer.alloc(0);
 /** `notice` with `kind` WELCOME and `code` NEW_USER, before the welcomed `id` (field 4). */
 const WELCOME_HEAD = [0x4a, 0, 0x08, 0x01, 0x18, 0x02, 0x20];
-const NO_RECEIPT = Buffer.alloc(0);
 /** The most a varint of 64 bits takes. */
 const MAX_VARINT = 10;
 
@@ -42,6 +44,12 @@ function writeVarint(target: Buffer, offset: number, value: number): number {
   return at;
 }
 
+function varintLength(value: number): number {
+  let bytes = 1;
+  for (let rest = value >>> 7; rest !== 0; rest >>>= 7) bytes++;
+  return bytes;
+}
+
 /** The varint at `start`: its value and where it ends, or undefined when it is not all in `bytes`. */
 function readVarint(bytes: Buffer, start: number): { value: number; end: number } | undefined {
   let value = 0;
@@ -53,13 +61,43 @@ function readVarint(bytes: Buffer, start: number): { value: number; end: number 
   return undefined;
 }
 
-/** One connection: its user's id and `from` field, and what a direct-message client is owed. */
+/** Copies `source[start, end)` to `target` at `offset`: for a few bytes, a loop costs less than `copy`. */
+function copyBytes(source: Buffer, start: number, end: number, target: Buffer, offset: number) {
+  if (end - start > 64) return offset + source.copy(target, offset, start, end);
+  let at = offset;
+  for (let i = start; i < end; i++) target[at++] = source[i] as number;
+  return at;
+}
+
+/** Calls `visit` with where each whole frame's body starts and ends; returns where the last ends. */
+function eachFrame(bytes: Buffer, visit: (start: number, end: number) => void): number {
+  let read = 0;
+  for (;;) {
+    const length = readVarint(bytes, read);
+    if (!length || length.end + length.value > bytes.length) return read;
+    read = length.end + length.value;
+    visit(length.end, read);
+  }
+}
+
+/** Where a frame's body starts once a leading `from` is skipped: what an echo copies after its own. */
+function afterFrom(bytes: Buffer, start: number): number {
+  const skipped = bytes[start] === FROM_TAG ? readVarint(bytes, start + 1) : undefined;
+  return skipped ? skipped.end : start;
+}
+
+/** The `to` of a frame whose body (after `from`) starts at `rest`, if it comes first: 0 if not. */
+function addressee(bytes: Buffer, rest: number): number {
+  return bytes[rest] === TO_TAG ? (readVarint(bytes, rest + 1)?.value ?? 0) : 0;
+}
+
+/** One connection: its user, and what it is owed as a direct-message client. */
 interface Client {
   readonly socket: Socket;
   readonly id: number;
   /** The `from` field of this user's messages: tag and varint. */
   readonly from: Buffer;
-  /** It said hello: its frames are read field by field. */
+  /** It said hello: its frames are direct messages and acknowledgements. */
   direct: boolean;
   /** Its last delivery number. */
   delivered: number;
@@ -79,9 +117,8 @@ function owe(client: Client, bytes: Buffer): void {
 
 function payDebts(): void {
   for (const client of owing) {
-    client.socket.write(
-      client.owed.length === 1 ? (client.owed[0] as Buffer) : Buffer.concat(client.owed),
-    );
+    const [only] = client.owed;
+    client.socket.write(only && client.owed.length === 1 ? only : Buffer.concat(client.owed));
     client.owed = [];
   }
   owing = [];
@@ -93,36 +130,9 @@ function fromField(id: number): Buffer {
   return from.subarray(0, writeVarint(from, 1, id));
 }
 
-/** The whole frames at the start of `bytes`: where each body starts and ends, and where the last one ends. */
-function framesIn(bytes: Buffer): { bodies: [number, number][]; read: number } {
-  const bodies: [number, number][] = [];
-  let read = 0;
-  for (;;) {
-    const length = readVarint(bytes, read);
-    if (!length || length.end + length.value > bytes.length) return { bodies, read };
-    read = length.end + length.value;
-    bodies.push([length.end, read]);
-  }
-}
-
-/** The echoes of the frames of a connection that has not said hello. */
-function echoes(client: Client, bytes: Buffer, bodies: readonly [number, number][]): Buffer {
-  const { from } = client;
-  // Each echo is at most its frame, less a `from` of one byte, plus ours and a longer prefix.
-  const out = Buffer.allocUnsafe(2 * bytes.length + 16);
-  let written = 0;
-  for (const [start, end] of bodies) {
-    const rest = afterFrom(bytes, start);
-    written = writeVarint(out, written, from.length + end - rest);
-    written += from.copy(out, written);
-    written += bytes.copy(out, written, rest, end);
-  }
-  return out.subarray(0, written);
-}
-
-function welcome(client: Client): Buffer {
+function welcome({ id }: Client): Buffer {
   const notice = Buffer.from([...WELCOME_HEAD, ...new Array<number>(MAX_VARINT)]);
-  const end = writeVarint(notice, WELCOME_HEAD.length, client.id);
+  const end = writeVarint(notice, WELCOME_HEAD.length, id);
   notice[1] = end - 2;
   const frame = Buffer.allocUnsafe(1 + end);
   frame[0] = end;
@@ -130,52 +140,50 @@ function welcome(client: Client): Buffer {
   return frame;
 }
 
-/** Where a frame's body starts once a leading `from` is skipped: what an echo copies after its own. */
-function afterFrom(bytes: Buffer, start: number): number {
-  const skipped = bytes[start] === FROM_TAG ? readVarint(bytes, start + 1) : undefined;
-  return skipped ? skipped.end : start;
+/** Whether the first frame in `bytes` is a hello. */
+function startsWithHello(bytes: Buffer): boolean {
+  const length = readVarint(bytes, 0);
+  return length !== undefined && bytes[length.end] === HELLO_TAG;
 }
 
-/** The `to` of a frame whose body (after `from`) starts at `rest`, if it comes first: 0 if not. */
-function addressee(bytes: Buffer, rest: number): number {
-  return bytes[rest] === TO_TAG ? (readVarint(bytes, rest + 1)?.value ?? 0) : 0;
+/** The delivery to `recipient` of a message (`bytes[start, end)`, after `from`) from `from`. */
+function delivery(recipient: Client, from: Buffer, bytes: Buffer, start: number, end: number) {
+  const number = ++recipient.delivered;
+  const length = from.length + end - start + 1 + varintLength(number);
+  const frame = Buffer.allocUnsafe(varintLength(length) + length);
+  let at = writeVarint(frame, 0, length);
+  at = copyBytes(from, 0, from.length, frame, at);
+  at = copyBytes(bytes, start, end, frame, at);
+  frame[at++] = DELIVERY_TAG;
+  writeVarint(frame, at, number);
+  return frame;
 }
 
 /**
- * The answers to the frames of a connection that said hello: its echoes, with a receipt for a
- * message to another user, whose delivery joins that user's deliveries of this chunk.
+ * The replies to the whole frames in `bytes`, in one buffer, and where the last frame ends: the
+ * echo of each message, with the receipt DELIVERED when it goes to another connected user (a
+ * client that said hello), who is then owed its delivery. Hello and acknowledgements get none.
  */
-function converse(client: Client, bytes: Buffer, bodies: readonly [number, number][]): Buffer {
+function replies(client: Client, bytes: Buffer): { out: Buffer; read: number } {
   const { from } = client;
-  const out = Buffer.allocUnsafe(2 * bytes.length + RECEIPT_DELIVERED.length * bodies.length + 16);
+  // A reply is at most its frame, less a `from` of one byte, plus ours, a receipt and a longer
+  // prefix: the load tester's messages are longer than all that.
+  const out = Buffer.allocUnsafe(2 * bytes.length + 16);
   let written = 0;
-  for (const [start, end] of bodies) {
-    if (bytes[start] === HELLO_TAG || bytes[start] === ACK_TAG) continue;
+  const read = eachFrame(bytes, (start, end) => {
+    const tag = bytes[start];
+    if (tag === HELLO_TAG || tag === ACK_TAG) return;
     const rest = afterFrom(bytes, start);
-    const body = bytes.subarray(rest, end);
-    const to = addressee(bytes, rest);
+    const to = client.direct ? addressee(bytes, rest) : client.id;
     const recipient = to === client.id ? undefined : clients.get(to);
     const receipt = recipient ? RECEIPT_DELIVERED : NO_RECEIPT;
-    written = writeVarint(out, written, from.length + body.length + receipt.length);
-    written += from.copy(out, written);
-    written += body.copy(out, written);
-    written += receipt.copy(out, written);
-    if (recipient) owe(recipient, delivery(from, body, ++recipient.delivered));
-  }
-  return out.subarray(0, written);
-}
-
-/** The delivery of a message (`body`, after `from`) from `from`, with its number. */
-function delivery(from: Buffer, body: Buffer, number: number): Buffer {
-  const numbered = Buffer.allocUnsafe(1 + MAX_VARINT);
-  numbered[0] = DELIVERY_TAG;
-  const numberLength = writeVarint(numbered, 1, number);
-  const frame = Buffer.allocUnsafe(MAX_VARINT + from.length + body.length + numberLength);
-  let at = writeVarint(frame, 0, from.length + body.length + numberLength);
-  at += from.copy(frame, at);
-  at += body.copy(frame, at);
-  at += numbered.copy(frame, at, 0, numberLength);
-  return frame.subarray(0, at);
+    written = writeVarint(out, written, from.length + end - rest + receipt.length);
+    written = copyBytes(from, 0, from.length, out, written);
+    written = copyBytes(bytes, rest, end, out, written);
+    written = copyBytes(receipt, 0, receipt.length, out, written);
+    if (recipient) owe(recipient, delivery(recipient, from, bytes, rest, end));
+  });
+  return { out: out.subarray(0, written), read };
 }
 
 function serve(socket: Socket, id: number): void {
@@ -192,19 +200,15 @@ function serve(socket: Socket, id: number): void {
   let pending: Buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     const bytes = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    const { bodies, read } = framesIn(bytes);
-    pending = bytes.subarray(read);
-    const [first] = bodies;
-    if (!client.direct && first && bytes[first[0]] === HELLO_TAG) {
+    if (!client.direct && startsWithHello(bytes)) {
       client.direct = true;
       owe(client, welcome(client));
     }
-    if (!client.direct) {
-      if (bodies.length > 0) socket.write(echoes(client, bytes, bodies));
-      return;
-    }
-    const answers = converse(client, bytes, bodies);
-    if (answers.length > 0) owe(client, answers);
+    const { out, read } = replies(client, bytes);
+    pending = bytes.subarray(read);
+    if (out.length === 0) return;
+    if (client.direct) owe(client, out);
+    else socket.write(out);
   });
 }
 
