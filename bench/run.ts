@@ -1398,7 +1398,7 @@ async function bench(setup: Setup): Promise<void> {
         ].join('\n')
       : `No cluster cell: ${clusterSkipped}.`,
     '',
-    `${figure(connections)} connections held (median of ${RUNS} runs, range in brackets). ${files}${halfConnectionRuns.length > 0 ? ' The server also holds half as many, on a server of their own: the RSS that the second half adds is what each connection costs, without the fixed costs (the young generation grows by 16 MB in any burst of connects), and the target projects from it what each of 50,000 would cost.' : ''}`,
+    `${figure(connections)} connections held (median of ${RUNS} runs, range in brackets). ${files}${halfConnectionRuns.length > 0 ? ' The server also holds half as many, on a server of their own: the RSS that the second half adds is what each connection costs, without the fixed costs (the young generation grows by 16 MB in any burst of connects), and the target projects from it what each of 50,000 would cost. Its handshake figures are not for comparing: fewer connections share the same fixed costs, and its load tester connects past the ports of the cells before it, still in TIME_WAIT.' : ''}`,
     '',
     connectionTable([
       ['server', runsOf(plainConnections, 'server')],
