@@ -568,9 +568,10 @@ async function runCell(
 
 /**
  * A direct-message cell: the server (or the floor, online only), warmed up with one unmeasured
- * run of the cell's own load. After a short warm-up (5,000 direct messages) the optimizing compiler still spent about
- * a second of the server's CPU compiling the direct path during the measured run: a third of
- * what the cell then measured, and nothing a server that has run for a minute pays.
+ * run of the cell's own load. After a short warm-up (5,000 direct messages) the optimizing
+ * compiler still spent about a second of the server's CPU compiling the direct path during the
+ * measured run: a third of what the cell then measured, and nothing a server that has run for a
+ * minute pays.
  */
 async function runDirectCell(
   where: Placement,
@@ -1180,10 +1181,10 @@ function targets({
 type ConnectionMedians = ReturnType<typeof connectionMedians>;
 
 /**
- * The server's RSS a connection with `CONNECTIONS` held: `all`'s figure when it held them, else
- * what `all` added, plus the connections it could not hold at the cost of each one past `half`'s
- * count. Fewer held, a fixed cost weighs more on each: the young generation grows by 16 MB in a
- * burst of connects, whatever their number.
+ * The server's RSS a connection with `CONNECTIONS` held, from fewer: what `all` added, plus, for
+ * each connection it could not hold, what each one past `half`'s count added (the slope), over
+ * `CONNECTIONS`. Fewer held, a fixed cost weighs more on each: the young generation grows by
+ * 16 MB in a burst of connects, whatever their number.
  */
 function rssAtFullCount(all: ConnectionMedians, half: ConnectionMedians) {
   const added = (medians: ConnectionMedians) => medians.heldKilobytes * medians.connections;
