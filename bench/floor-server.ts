@@ -19,6 +19,8 @@
  */
 import { createServer, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
+import { copyBytes, varintLength, writeVarint } from '../src/protocol/byte-writing';
+import { MAX_VARINT_BYTES } from '../src/protocol/frame-decoder';
 
 const FROM_TAG = 0x08;
 const TO_TAG = 0x10;
@@ -30,25 +32,6 @@ const RECEIPT_DELIVERED = Buffer.from([0x32, 0x02, 0x08, 0x01]);
 const NO_RECEIPT = Buffer.alloc(0);
 /** `notice` with `kind` WELCOME and `code` NEW_USER, before the welcomed `id` (field 4). */
 const WELCOME_HEAD = [0x4a, 0, 0x08, 0x01, 0x18, 0x02, 0x20];
-/** The most a varint of 64 bits takes. */
-const MAX_VARINT = 10;
-
-function writeVarint(target: Buffer, offset: number, value: number): number {
-  let rest = value;
-  let at = offset;
-  while (rest > 0x7f) {
-    target[at++] = (rest & 0x7f) | 0x80;
-    rest >>>= 7;
-  }
-  target[at++] = rest;
-  return at;
-}
-
-function varintLength(value: number): number {
-  let bytes = 1;
-  for (let rest = value >>> 7; rest !== 0; rest >>>= 7) bytes++;
-  return bytes;
-}
 
 /** The varint at `start`: its value and where it ends, or undefined when it is not all in `bytes`. */
 function readVarint(bytes: Buffer, start: number): { value: number; end: number } | undefined {
@@ -59,14 +42,6 @@ function readVarint(bytes: Buffer, start: number): { value: number; end: number 
     if (byte < 0x80) return { value, end: i + 1 };
   }
   return undefined;
-}
-
-/** Copies `source[start, end)` to `target` at `offset`: for a few bytes, a loop costs less than `copy`. */
-function copyBytes(source: Buffer, start: number, end: number, target: Buffer, offset: number) {
-  if (end - start > 64) return offset + source.copy(target, offset, start, end);
-  let at = offset;
-  for (let i = start; i < end; i++) target[at++] = source[i] as number;
-  return at;
 }
 
 /** Calls `visit` with where each whole frame's body starts and ends; returns where the last ends. */
@@ -125,13 +100,13 @@ function payDebts(): void {
 }
 
 function fromField(id: number): Buffer {
-  const from = Buffer.allocUnsafe(1 + MAX_VARINT);
+  const from = Buffer.allocUnsafe(1 + MAX_VARINT_BYTES);
   from[0] = FROM_TAG;
   return from.subarray(0, writeVarint(from, 1, id));
 }
 
 function welcome({ id }: Client): Buffer {
-  const notice = Buffer.from([...WELCOME_HEAD, ...new Array<number>(MAX_VARINT)]);
+  const notice = Buffer.from([...WELCOME_HEAD, ...new Array<number>(MAX_VARINT_BYTES)]);
   const end = writeVarint(notice, WELCOME_HEAD.length, id);
   notice[1] = end - 2;
   const frame = Buffer.allocUnsafe(1 + end);

@@ -1,5 +1,6 @@
 import Long from 'long';
 import { isUtf8 } from 'node:buffer';
+import { copyBytes, varintLength, writeVarint } from './byte-writing';
 import { MAX_VARINT_BYTES } from './frame-decoder';
 import * as generated from './generated/chat';
 import { ChatMessage, Receipt } from './messages';
@@ -52,38 +53,6 @@ function isUtf8Text(bytes: Buffer, start: number, end: number): boolean {
     if ((bytes[i] as number) >= 0x80) return isUtf8(bytes.subarray(i, end));
   }
   return true;
-}
-
-/** Copies `source[start, end)` to `target` at `offset`: a loop, cheaper than `copy` for a few bytes. */
-function copyBytes(
-  source: Buffer,
-  start: number,
-  end: number,
-  target: Buffer,
-  offset: number,
-): number {
-  if (end - start > 64) return offset + source.copy(target, offset, start, end);
-  let at = offset;
-  for (let i = start; i < end; i++) target[at++] = source[i] as number;
-  return at;
-}
-
-/** The bytes of a varint holding `value` (a length: below 2^31). */
-function varintLength(value: number): number {
-  let bytes = 1;
-  for (let rest = value >>> 7; rest !== 0; rest >>>= 7) bytes++;
-  return bytes;
-}
-
-function writeVarint(target: Buffer, offset: number, value: number): number {
-  let rest = value >>> 0;
-  let at = offset;
-  while (rest > 0x7f) {
-    target[at++] = (rest & 0x7f) | 0x80;
-    rest >>>= 7;
-  }
-  target[at++] = rest;
-  return at;
 }
 
 /**
