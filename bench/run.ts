@@ -1342,42 +1342,47 @@ async function bench(setup: Setup): Promise<void> {
     ...halfConnectionRuns,
   ].reduce((total, run) => total + run.errors, 0);
   const plainConnections = plain(connectionRuns);
+  // The server's plain runs of the target cells (echo and direct) beside other runs of them.
+  const besideServer = (
+    echoes: (cell: string) => CellFigures[],
+    directs: readonly DirectRun[],
+  ): BesideRow[] => [
+    ...TARGET_CELLS.map((cell) => ({
+      name: cell,
+      base: echoesOf(plain(loadRuns), 'server', cell),
+      other: echoes(cell),
+    })),
+    {
+      name: DIRECT_ONLINE.name,
+      base: onlineDirects(plain(directRuns)).map(directFigures),
+      other: directs.map(directFigures),
+    },
+  ];
   const tlsText =
     typeof tls === 'string'
       ? `No TLS cells: ${tls}.`
       : [
           `The server over TLS (a self-signed EC P-256 certificate, the load tester not verifying it; no baseline), echo and direct cells in the first ${TLS_RUNS} runs (echo cells with ${TLS_MESSAGE_SHARE * 100}% of the plain cells' messages), connections in the first ${TLS_CONNECTION_RUNS}, beside the plain cells of all ${RUNS} runs: x plain is the TLS median over the plain one`,
           '',
-          besideTable('TLS', 'plain', [
-            ...TARGET_CELLS.map((cell) => ({
-              name: cell,
-              base: echoesOf(plain(loadRuns), 'server', cell),
-              other: echoesOf(overTls(loadRuns), 'server', cell),
-            })),
-            {
-              name: DIRECT_ONLINE.name,
-              base: onlineDirects(plain(directRuns)).map(directFigures),
-              other: overTls(directRuns).map(directFigures),
-            },
-          ]),
+          besideTable(
+            'TLS',
+            'plain',
+            besideServer(
+              (cell) => echoesOf(overTls(loadRuns), 'server', cell),
+              overTls(directRuns),
+            ),
+          ),
           '',
           tlsConnectionTable(connectionRuns),
         ].join('\n');
   const floorText = [
     `The floor (bench/floor-server.ts: node:net rewriting each frame's bytes, nothing decoded but a direct message's addressee, nothing stored, TCP_NODELAY; an echo a write a chunk, direct messages a write a connection a turn) beside the server in the same runs: x server is the floor's median over the server's, so CPU x server is the share of the server's CPU that node:net and the kernel need anyway`,
     '',
-    besideTable('floor', 'server', [
-      ...TARGET_CELLS.map((cell) => ({
-        name: cell,
-        base: echoesOf(plain(loadRuns), 'server', cell),
-        other: echoesOf(plain(loadRuns), 'floor', cell),
-      })),
-      {
-        name: DIRECT_ONLINE.name,
-        base: onlineDirects(plain(directRuns)).map(directFigures),
-        other: floorDirectRuns.map(directFigures),
-      },
-    ]),
+    besideTable(
+      'floor',
+      'server',
+      besideServer((cell) => echoesOf(plain(loadRuns), 'floor', cell), floorDirectRuns),
+    ),
   ].join('\n');
   const elapsed = (performance.now() - started) / 1000;
   const report = [
