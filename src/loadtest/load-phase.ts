@@ -102,10 +102,10 @@ function resultOf(tally: Tally, started: number, timedOut: boolean): PhaseResult
 
 /**
  * A phase as a stream: opens `clients` connections with `connect` (client `index` to server
- * `phase.server(index)`, as `connect(server, index)`), waits until every client is ready, then starts them all at once.
- * Progress comes every quarter second, then the result. It stops by itself: when all clients
- * are done and closed, when the duration is up, or when the server has been silent for
- * `stallMs` (an error).
+ * `phase.server(index)`, as `connect(server, index)`), waits until every client is ready, then
+ * starts them all at once. Progress comes every quarter second, then the result. It stops by
+ * itself: when all clients are done and closed, when the duration is up, or when the server has
+ * been silent for `stallMs` (an error).
  */
 export function runPhase(
   phase: Phase,

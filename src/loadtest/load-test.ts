@@ -124,9 +124,8 @@ function summarize(
  * connections, waits until every client is ready, starts them all at once and closes them when
  * they are done), with progress every quarter second, then one summary. `connect(server, client)`
  * opens client `client`'s connection (0, 1, … in each phase) to server 0, 1, … of
- * `options.servers`, as the mode spreads the clients. It stops
- * by itself: when all phases are done, when the duration is up, or when the server has been
- * silent for `stallMs` (an error).
+ * `options.servers`, as the mode spreads the clients. It stops by itself: when all phases are
+ * done, when the duration is up, or when the server has been silent for `stallMs` (an error).
  */
 export function runLoadTest(
   options: LoadTestOptions,
